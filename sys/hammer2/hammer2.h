@@ -1,0 +1,357 @@
+/*
+ * hammer2.h - in-memory structures and the VFS-neutral API of the core.
+ *
+ * Layering (docs/DESIGN.md):
+ *   hammer2_vfsops.c   API below: mount/unmount/sync/statfs and per-inode
+ *                      lookup/create/.../read/write; errno at this edge.
+ *   hammer2_inode.c    inodes, directories, name hashing, file data.
+ *   hammer2_chain.c    in-memory COW topology over blockrefs.
+ *   hammer2_flush.c    transaction ids, bottom-up writes, volume commit.
+ *   hammer2_freemap.c  HAMMER2's freemap: 2-bit bitmaps, classes, reserve.
+ *   hammer2_subr.c     dirhash, check codes, compression framing, errors.
+ *   hammer2_io.c       device I/O through struct hammer2_devops.
+ *
+ * Locking: one mutex per device (hmp->lock) serialises every core
+ * operation; API entry points take it.  A flush computes the new topology
+ * under the lock and then writes with the lock held as well (see
+ * hammer2_flush.c for the synchronization point).
+ *
+ * Errors: internal functions return HAMMER2_ERROR_* bit flags;
+ * hammer2_error_to_errno() turns them into errno at the API.
+ */
+#ifndef HAMMER2_H
+#define HAMMER2_H
+
+#include "hammer2_os.h"
+#include "hammer2_disk.h"
+
+/* Internal error flags (HAMMER2 style, combinable). */
+#define HAMMER2_ERROR_NONE 0x00000000
+#define HAMMER2_ERROR_EIO 0x00000001	/* device I/O error */
+#define HAMMER2_ERROR_CHECK 0x00000002	/* check code mismatch */
+#define HAMMER2_ERROR_BADBREF 0x00000004 /* illegal blockref or media */
+#define HAMMER2_ERROR_ENOSPC 0x00000008
+#define HAMMER2_ERROR_ENOENT 0x00000010
+#define HAMMER2_ERROR_ENOTEMPTY 0x00000020
+#define HAMMER2_ERROR_EAGAIN 0x00000040
+#define HAMMER2_ERROR_ENOTDIR 0x00000080
+#define HAMMER2_ERROR_EISDIR 0x00000100
+#define HAMMER2_ERROR_EINPROGRESS 0x00000200
+#define HAMMER2_ERROR_ABORTED 0x00000400
+#define HAMMER2_ERROR_EOF 0x00000800
+#define HAMMER2_ERROR_EINVAL 0x00001000
+#define HAMMER2_ERROR_EEXIST 0x00002000
+#define HAMMER2_ERROR_EDEADLK 0x00004000
+#define HAMMER2_ERROR_ESRCH 0x00008000
+#define HAMMER2_ERROR_ETIMEDOUT 0x00010000
+#define HAMMER2_ERROR_ENOMEM 0x00020000
+#define HAMMER2_ERROR_ENAMETOOLONG 0x00040000
+#define HAMMER2_ERROR_EROFS 0x00080000
+#define HAMMER2_ERROR_EFBIG 0x00100000
+#define HAMMER2_ERROR_EXDEV 0x00200000
+#define HAMMER2_ERROR_EPERM 0x00400000
+
+/* errno for a set of error flags (0 for none), the one conversion point. */
+int hammer2_error_to_errno(int error);
+
+/*
+ * Device operations.  Every media access and every source of time or
+ * randomness goes through this table, so the simulator can supply a
+ * simulated disk and clock.  Offsets and lengths are bytes.
+ *
+ * read/write:  return 0 or a positive errno; short transfers are errors.
+ * flush:       write barrier; all earlier writes durable on return.
+ * time_us:     current time, microseconds since the epoch.
+ * random:      fill buf with random bytes (uuids only).
+ */
+struct hammer2_devops {
+	int (*read)(void *ctx, void *buf, size_t bytes, uint64_t off);
+	int (*write)(void *ctx, const void *buf, size_t bytes, uint64_t off);
+	int (*flush)(void *ctx);
+	uint64_t (*time_us)(void *ctx);
+	void (*random)(void *ctx, void *buf, size_t bytes);
+};
+
+typedef struct hammer2_dev hammer2_dev_t;
+typedef struct hammer2_pfs hammer2_pfs_t;
+typedef struct hammer2_chain hammer2_chain_t;
+typedef struct hammer2_inode hammer2_inode_t;
+
+/*
+ * Chain flags.
+ *
+ * MODIFIED   the chain's data changed since it was last written; at flush
+ *            it gets a new block (copy-on-write, never in place).
+ * UPDATE     the chain's bref must be copied into the parent's array.
+ * ONFLUSH    some descendant is MODIFIED/UPDATE: flush must descend.
+ * DELETED    removed from its parent (detached); never written.
+ * INITIAL    created in memory, no media block yet (data zero-filled).
+ * IOFLUSH    set on chains queued for writing by the current flush.
+ */
+#define HAMMER2_CHAIN_MODIFIED 0x0001
+#define HAMMER2_CHAIN_UPDATE 0x0002
+#define HAMMER2_CHAIN_ONFLUSH 0x0004
+#define HAMMER2_CHAIN_DELETED 0x0008
+#define HAMMER2_CHAIN_INITIAL 0x0010
+#define HAMMER2_CHAIN_ONLRU 0x0020
+#define HAMMER2_CHAIN_EMBEDDED 0x0040 /* bref lives in the volume header */
+
+/*
+ * An in-memory chain: one blockref and (when loaded) its logical data.
+ *
+ * NOTE: The parent's blockref array (inode blockset, indirect block,
+ *	 volume header blockset) is the authority for which children exist.
+ *	 children[i] caches the chain of slot i; slots are kept sorted by key
+ *	 and packed (live entries first), as HAMMER2 keeps them.  A loaded
+ *	 child's own bref is newer than the array slot while it carries
+ *	 UPDATE; flush copies it back.
+ */
+struct hammer2_chain {
+	hammer2_blockref_t bref;
+	hammer2_dev_t *hmp;
+	hammer2_chain_t *parent;
+	hammer2_chain_t **children; /* parallel to the base array (or NULL) */
+	int nchildren;		    /* children[] entries that are non-NULL */
+	int refs;		    /* holders besides the parent's cache */
+	uint32_t flags;
+	uint32_t bytes; /* logical bytes of data (0 = not loaded) */
+	uint8_t *data;	/* logical (decompressed) contents */
+	hammer2_chain_t *lru_prev, *lru_next;
+	int comp_fails; /* DATA: consecutive compression failures */
+};
+
+/*
+ * In-memory inode.  Its chain is the INODE blockref inside its directory
+ * (seed-era layout: inodes are directory entries).  ip->chain changes on
+ * rename.  Inodes are found by inum through the PFS inode hash.
+ */
+struct hammer2_inode {
+	hammer2_pfs_t *pmp;
+	hammer2_chain_t *chain; /* ref held; parent chain is the directory */
+	hammer2_inode_t *pip;	/* parent directory inode (ref held) or NULL */
+	hammer2_inode_t *hnext; /* hash chain */
+	hammer2_tid_t inum;
+	int refs;
+	int unlinked; /* removed from its directory, alive while referenced */
+	int comp_heuristic; /* >0: skip compression for this many blocks */
+	void *vfs_private;  /* owned by the glue (Linux struct inode) */
+};
+
+#define HAMMER2_IHASH_SIZE 1024
+
+struct hammer2_pfs {
+	hammer2_dev_t *hmp;
+	hammer2_inode_t *iroot; /* PFS root directory */
+	hammer2_inode_t *ihash[HAMMER2_IHASH_SIZE];
+	char label[HAMMER2_INODE_MAXNAME + 1];
+	hammer2_pfs_t *next;
+	int mounted;
+};
+
+/* A block freed by the frontend, released to the freemap at flush. */
+struct hammer2_freeblk {
+	hammer2_off_t data_off;
+};
+
+struct hammer2_dev {
+	hammer2_mtx_t lock;
+	const struct hammer2_devops *ops;
+	void *ctx;
+	int rdonly;
+	hammer2_volume_data_t voldata; /* in-memory volume header */
+	int volhdrno;		       /* copy the header was read from */
+	uint64_t volu_size;
+	hammer2_chain_t vchain; /* VOLUME pseudo-chain (sroot_blockset) */
+	hammer2_chain_t fchain; /* FREEMAP pseudo-chain (freemap_blockset) */
+	hammer2_pfs_t *spmp;	/* super-root pseudo-PFS */
+	hammer2_pfs_t *pfs_list;
+
+	/* chain cache: clean unreferenced chains, least recent first */
+	hammer2_chain_t *lru_head, *lru_tail;
+	long lru_count;
+	long lru_limit;
+	uint64_t dirty_bytes; /* logical bytes modified since last flush */
+	uint64_t dirty_limit; /* frontend flushes past this */
+
+	/* freemap state */
+	hammer2_off_t heur_base[64]; /* per-class allocation iterators */
+	struct hammer2_freeblk *frees; /* frees pending for next flush */
+	size_t nfrees, maxfrees;
+	uint16_t *subfree; /* per-16KiB sub-allocation 1KiB masks (this mount) */
+	hammer2_off_t subfree_limit;
+
+	/* flush state */
+	hammer2_tid_t flush_tid;   /* tid of the flush in progress, or 0 */
+	uint8_t *wbuf;		   /* write queue (packed blocks) */
+	struct hammer2_wq *wq;	   /* queued writes */
+	size_t nwq, maxwq;
+
+	/* statistics */
+	uint64_t stat_reads, stat_writes, stat_read_bytes, stat_write_bytes;
+	uint64_t stat_flushes;
+	uint64_t stat_check_errors;
+	int error_logged;
+};
+
+struct hammer2_wq {
+	hammer2_off_t off; /* device offset (bytes) */
+	uint32_t bytes;
+	uint8_t *data; /* owned copy */
+};
+
+/* ----- subr: hashing, checks, compression ----- */
+
+/* Directory name hash (bit 63 and bit 15 set; low 15 bits for collisions). */
+hammer2_key_t hammer2_dirhash(const unsigned char *name, size_t len);
+
+/* Compute the check code of methods' check type over bytes into bref. */
+void hammer2_bref_setcheck(hammer2_blockref_t *bref, const void *data,
+			   size_t bytes);
+/* 1 if bref's check code matches data (or check is NONE/DISABLED). */
+int hammer2_bref_testcheck(const hammer2_blockref_t *bref, const void *data,
+			   size_t bytes);
+/* Volume header CRCs: set or verify (0 ok, HAMMER2_ERROR_CHECK bad). */
+void hammer2_voldata_setcrc(hammer2_volume_data_t *vd);
+int hammer2_voldata_testcrc(const hammer2_volume_data_t *vd);
+
+/*
+ * Compress a logical block of lbytes for comp_algo (HAMMER2_COMP_* | level
+ * << 4).  Returns the physical size (power of two >= 1 KiB) written to out
+ * (capacity lbytes), or 0 when it did not at least halve.  lz4 framing is a
+ * 4-byte little-endian length then the raw lz4 block; zlib is a zlib
+ * stream.  Padding bytes are zero.
+ */
+uint32_t hammer2_compress_block(int comp_algo, const void *in, uint32_t lbytes,
+				void *out);
+/* Decompress pbytes of comp (HAMMER2_COMP_*) into out[lbytes]; 0 or error. */
+int hammer2_decompress_block(int comp, const void *in, uint32_t pbytes,
+			     void *out, uint32_t lbytes);
+/* Smallest allocation radix (10..16) holding bytes (>0, <= 64 KiB). */
+int hammer2_bytes_to_radix(size_t bytes);
+/* True if the buffer is all zero bytes. */
+int hammer2_is_zero(const void *buf, size_t bytes);
+/* uuid formatting/parsing ("xxxxxxxx-xxxx-..."): 0 or HAMMER2_ERROR_EINVAL. */
+void hammer2_uuid_to_str(const hammer2_uuid_t *u, char out[37]);
+int hammer2_uuid_from_str(const char *s, hammer2_uuid_t *u);
+
+/* ----- io ----- */
+
+/* Read bytes at off into buf; HAMMER2_ERROR_EIO on device failure. */
+int hammer2_io_read(hammer2_dev_t *hmp, void *buf, size_t bytes,
+		    hammer2_off_t off);
+/*
+ * Read the physical block of bref, verify its check code and return its
+ * logical contents in a new buffer (*datap, *bytesp; caller frees with
+ * hammer2_free).  Errors: EIO, CHECK, BADBREF (size or offset out of
+ * range, corrupt compression).
+ */
+int hammer2_io_read_bref(hammer2_dev_t *hmp, const hammer2_blockref_t *bref,
+			 uint8_t **datap, uint32_t *bytesp);
+
+/* ----- chain layer (hammer2_chain.c) ----- */
+
+/* Lookup flags */
+#define HAMMER2_LOOKUP_NODATA 0x0001 /* do not load the chain's data */
+
+/*
+ * Base blockref array of a chain: pointer and capacity, or NULL when the
+ * chain has no children (DATA, DIRECTDATA inode).  Chain data must be
+ * loaded.
+ */
+hammer2_blockref_t *hammer2_chain_base(hammer2_chain_t *chain, int *countp);
+/* Number of live entries of a base array (live ones are packed first). */
+int hammer2_base_live(const hammer2_blockref_t *base, int count);
+
+/* Load the chain's data if it is not loaded; error flags. */
+int hammer2_chain_load(hammer2_chain_t *chain);
+void hammer2_chain_ref(hammer2_chain_t *chain);
+void hammer2_chain_drop(hammer2_chain_t *chain);
+
+/*
+ * Find the first leaf chain (not INDIRECT/FREEMAP_NODE) under parent whose
+ * key range intersects [key_beg, key_end], lowest key first, descending
+ * through indirect blocks.  Returns a referenced chain or NULL; *errorp
+ * gets error flags (a corrupt indirect block stops the scan with an error).
+ */
+hammer2_chain_t *hammer2_chain_lookup(hammer2_chain_t *parent,
+				      hammer2_key_t key_beg,
+				      hammer2_key_t key_end, int flags,
+				      int *errorp);
+/* Next leaf after chain (whose key range is skipped), same contract. */
+hammer2_chain_t *hammer2_chain_next(hammer2_chain_t *parent,
+				    hammer2_chain_t *chain,
+				    hammer2_key_t key_end, int flags,
+				    int *errorp);
+
+/*
+ * Create a new leaf under parent (or an indirect block below it) with the
+ * given type/key/keybits, logical bytes (allocation happens at flush) and
+ * methods.  Data is zero-filled.  Returns the referenced chain in *chainp.
+ * Errors: EEXIST if a chain with that key already exists, ENOMEM.
+ */
+int hammer2_chain_create(hammer2_chain_t *parent, hammer2_chain_t **chainp,
+			 int type, hammer2_key_t key, int keybits,
+			 uint32_t bytes, uint8_t methods);
+/*
+ * Mark the chain modified (copy-on-write at the next flush) and its parents
+ * ONFLUSH.  Loads its data first.  Errors as hammer2_chain_load.
+ */
+int hammer2_chain_modify(hammer2_chain_t *chain);
+/* Change the logical size of a DATA chain's buffer (keeps contents). */
+int hammer2_chain_resize(hammer2_chain_t *chain, uint32_t nbytes);
+/*
+ * Delete chain from its parent: remove its slot, record the blocks of the
+ * whole sub-tree as freed at the next flush (unless keep_media is set for a
+ * chain moved elsewhere), mark it DELETED.  The caller's ref stays valid.
+ */
+int hammer2_chain_delete(hammer2_chain_t *chain);
+/* Move an existing chain under a new parent with a new key (rename). */
+int hammer2_chain_rename(hammer2_chain_t *chain, hammer2_chain_t *nparent,
+			 hammer2_key_t nkey);
+/* Drop clean unreferenced chains until the cache is under its limit. */
+void hammer2_chain_lru_trim(hammer2_dev_t *hmp);
+/* Free a detached chain tree's in-memory state (at unmount). */
+void hammer2_chain_destroy_tree(hammer2_chain_t *chain);
+
+/* ----- flush (hammer2_flush.c) ----- */
+
+/*
+ * Flush every modification since the last flush: new blocks for modified
+ * chains bottom-up, freemap, barrier, volume header copy, barrier.
+ * Errors: EIO (the previous flush stays the committed state), ENOSPC.
+ */
+int hammer2_flush(hammer2_dev_t *hmp);
+
+/* ----- freemap (hammer2_freemap.c) ----- */
+
+/*
+ * Allocate a block of 2^radix bytes (10..16) for a chain of bref type
+ * 'type' (clustering class).  Returns data_off (offset | radix) in
+ * *offp.  Errors: ENOSPC.  Only called by the flush.
+ */
+int hammer2_freemap_alloc(hammer2_dev_t *hmp, int type, int radix,
+			  hammer2_off_t *offp);
+/* Queue a block (data_off) to be freed by the next flush. */
+void hammer2_freemap_free_deferred(hammer2_dev_t *hmp, hammer2_off_t data_off);
+/* Apply the deferred frees to the freemap (flush, after allocations). */
+int hammer2_freemap_apply_frees(hammer2_dev_t *hmp);
+/* Place a freemap node/leaf in its reserved rotation slot (flush). */
+void hammer2_freemap_reserve(hammer2_dev_t *hmp, hammer2_chain_t *chain);
+/* Free bytes as the freemap counts them (statfs). */
+uint64_t hammer2_freemap_free_bytes(hammer2_dev_t *hmp);
+
+/* ----- device open/close and PFS ----- */
+
+#define HAMMER2_MNT_RDONLY 0x0001
+
+/*
+ * Open a HAMMER2 device: read the 4 volume header copies, pick the valid
+ * one with the highest mirror_tid.  Errors (errno): EINVAL not HAMMER2,
+ * EIO, ENOMEM.
+ */
+int hammer2_dev_open(const struct hammer2_devops *ops, void *ctx,
+		     uint64_t volu_bytes, int flags, hammer2_dev_t **hmpp);
+/* Flush (unless read-only) and free everything; errno of the flush. */
+int hammer2_dev_close(hammer2_dev_t *hmp);
+
+#endif /* HAMMER2_H */

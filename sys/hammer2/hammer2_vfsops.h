@@ -1,0 +1,152 @@
+/*
+ * hammer2_vfsops.h - the VFS-neutral API of the HAMMER2 core.
+ *
+ * Callers: the Linux glue (sys/hammer2/linux), the userland tools
+ * (sbin/*), the simulator (sim/).  Every function here takes the device
+ * lock itself; callers hold no lock.  Return values are 0 or a positive
+ * errno (as documented in man 2 for the matching system call), except the
+ * ssize_t I/O calls which return bytes or -errno.
+ *
+ * Inode references: every hammer2_inode_t * returned is referenced; the
+ * caller releases it with hammer2_inode_drop().
+ */
+#ifndef HAMMER2_VFSOPS_H
+#define HAMMER2_VFSOPS_H
+
+#include "hammer2.h"
+
+/* Attributes, in units a POSIX stat needs. */
+struct hammer2_vattr {
+	uint8_t type;	    /* HAMMER2_OBJTYPE_* */
+	uint32_t mode;	    /* permission bits (07777) */
+	uint32_t uid, gid;
+	uint64_t size;	    /* bytes */
+	uint64_t nlinks;
+	uint64_t inum;
+	uint64_t atime_us, mtime_us, ctime_us, btime_us; /* since the epoch */
+	uint32_t rmajor, rminor;			 /* device nodes */
+	uint64_t phys_bytes; /* bytes of media below the inode (du) */
+	uint8_t comp_algo;   /* HAMMER2_COMP_* | level << 4 */
+	uint8_t check_algo;  /* HAMMER2_CHECK_* */
+};
+
+/* setattr mask */
+#define HAMMER2_VA_MODE 0x0001
+#define HAMMER2_VA_UID 0x0002
+#define HAMMER2_VA_GID 0x0004
+#define HAMMER2_VA_SIZE 0x0008
+#define HAMMER2_VA_ATIME 0x0010
+#define HAMMER2_VA_MTIME 0x0020
+#define HAMMER2_VA_CTIME 0x0040
+
+/* rename flags (Linux renameat2 values) */
+#define HAMMER2_RENAME_NOREPLACE 0x0001
+#define HAMMER2_RENAME_EXCHANGE 0x0002
+
+struct hammer2_statfs {
+	uint64_t total_bytes; /* allocator_size */
+	uint64_t free_bytes;  /* free per the freemap */
+	uint64_t block_size;  /* 65536 */
+	uint64_t files;	      /* inodes in this PFS (inum allocator) */
+	uint64_t namelen;     /* 255 */
+};
+
+/*
+ * readdir callback: name (not terminated) of len bytes, its inum and
+ * HAMMER2_OBJTYPE_*, and the cookie to resume after this entry.  Return
+ * nonzero to stop the scan (the entry is then not consumed).
+ */
+typedef int (*hammer2_filldir_t)(void *arg, const char *name, size_t len,
+				 uint64_t inum, uint8_t type, uint64_t next);
+
+/*
+ * Mount PFS 'label' (NULL = "DATA") of an open device.  Errors: ENOENT no
+ * such PFS, EIO, ENOMEM.  A device may have several PFSs mounted.
+ */
+int hammer2_pfs_mount(hammer2_dev_t *hmp, const char *label,
+		      hammer2_pfs_t **pmpp);
+/* Release a PFS mount (inodes must all be dropped by the caller). */
+int hammer2_pfs_unmount(hammer2_pfs_t *pmp);
+/*
+ * Call fn for every PFS root under the super-root (name, pfs_type,
+ * pfs_clid string); stops when fn returns nonzero.  errno.
+ */
+int hammer2_pfs_iterate(hammer2_dev_t *hmp,
+			int (*fn)(void *arg, const char *name, int pfs_type,
+				  const hammer2_inode_data_t *ipdata),
+			void *arg);
+/*
+ * Create a new PFS (empty root directory) under the super-root.  Errors:
+ * EEXIST, ENAMETOOLONG, ENOSPC, EROFS.
+ */
+int hammer2_pfs_create(hammer2_dev_t *hmp, const char *label, int pfs_type);
+
+/* Flush everything to media (see hammer2_flush).  errno. */
+int hammer2_vfs_sync(hammer2_dev_t *hmp);
+int hammer2_vfs_statfs(hammer2_pfs_t *pmp, struct hammer2_statfs *st);
+/* Referenced root directory inode of the PFS. */
+hammer2_inode_t *hammer2_vfs_root(hammer2_pfs_t *pmp);
+
+void hammer2_inode_ref(hammer2_inode_t *ip);
+void hammer2_inode_drop(hammer2_inode_t *ip);
+
+/* Name lookup in directory dip.  ENOENT, ENOTDIR, ENAMETOOLONG, EIO. */
+int hammer2_vop_lookup(hammer2_inode_t *dip, const char *name, size_t len,
+		       hammer2_inode_t **ipp);
+/*
+ * Create name in dip with va->type/mode/uid/gid/rmajor/rminor (times from
+ * the device clock unless va's times are nonzero).  For SOFTLINK, link is
+ * the target (linklen bytes).  EEXIST, ENOTDIR, ENAMETOOLONG, ENOSPC,
+ * EROFS, EIO.
+ */
+int hammer2_vop_create(hammer2_inode_t *dip, const char *name, size_t len,
+		       const struct hammer2_vattr *va, const char *link,
+		       size_t linklen, hammer2_inode_t **ipp);
+/* unlink(2) of a non-directory: ENOENT, EISDIR, EROFS, EIO. */
+int hammer2_vop_remove(hammer2_inode_t *dip, const char *name, size_t len);
+/* rmdir(2): ENOENT, ENOTDIR, ENOTEMPTY, EROFS, EIO. */
+int hammer2_vop_rmdir(hammer2_inode_t *dip, const char *name, size_t len);
+/*
+ * rename(2)/renameat2(2) semantics: replaces a compatible target (EISDIR,
+ * ENOTDIR, ENOTEMPTY otherwise), EINVAL when moving a directory below
+ * itself, EEXIST with NOREPLACE, ENOENT.
+ */
+int hammer2_vop_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
+		       hammer2_inode_t *tdip, const char *tname, size_t tlen,
+		       int flags);
+/*
+ * Read directory entries from *cookie on: 0 gives ".", 1 "..", then the
+ * entries in hash order.  Cookies stay valid across inserts, deletes and
+ * indirect block splits.  *cookie is advanced past what fn accepted.
+ */
+int hammer2_vop_readdir(hammer2_inode_t *dip, uint64_t *cookie,
+			hammer2_filldir_t fn, void *arg);
+/* pread/pwrite semantics; bytes or -errno (EISDIR, EFBIG, ENOSPC, EIO). */
+ssize_t hammer2_vop_read(hammer2_inode_t *ip, void *buf, size_t len,
+			 uint64_t off);
+ssize_t hammer2_vop_write(hammer2_inode_t *ip, const void *buf, size_t len,
+			  uint64_t off);
+/* truncate(2): EISDIR, EFBIG, EROFS, EIO. */
+int hammer2_vop_truncate(hammer2_inode_t *ip, uint64_t size);
+int hammer2_vop_getattr(hammer2_inode_t *ip, struct hammer2_vattr *va);
+/* Apply the fields of va selected by mask (HAMMER2_VA_*). */
+int hammer2_vop_setattr(hammer2_inode_t *ip, const struct hammer2_vattr *va,
+			int mask);
+/* Symlink target into buf (not terminated); bytes or -errno (EINVAL). */
+ssize_t hammer2_vop_readlink(hammer2_inode_t *ip, char *buf, size_t len);
+/* Make the inode durable (currently: a full flush).  errno. */
+int hammer2_vop_fsync(hammer2_inode_t *ip);
+/*
+ * Set the compression (HAMMER2_COMP_* | level << 4) or check algorithm
+ * (HAMMER2_CHECK_*) of an inode; new files in a directory inherit it.
+ */
+int hammer2_vop_setcomp(hammer2_inode_t *ip, uint8_t comp_algo);
+int hammer2_vop_setcheck(hammer2_inode_t *ip, uint8_t check_algo);
+/*
+ * Resolve a '/'-separated path from the PFS root (helper for tools and the
+ * simulator).  ENOENT, ENOTDIR.
+ */
+int hammer2_vop_namei(hammer2_pfs_t *pmp, const char *path,
+		      hammer2_inode_t **ipp);
+
+#endif /* HAMMER2_VFSOPS_H */
