@@ -117,7 +117,9 @@ struct hammer2_chain {
 	uint32_t bytes; /* logical bytes of data (0 = not loaded) */
 	uint8_t *data;	/* logical (decompressed) contents */
 	hammer2_chain_t *lru_prev, *lru_next;
-	int comp_fails; /* DATA: consecutive compression failures */
+	uint8_t comp_algo; /* DATA: requested compression (inode's) */
+	uint8_t comp_fails; /* node: consecutive incompressible DATA children */
+	uint8_t comp_skip;  /* node: DATA children left to store raw */
 };
 
 /*
@@ -128,12 +130,10 @@ struct hammer2_chain {
 struct hammer2_inode {
 	hammer2_pfs_t *pmp;
 	hammer2_chain_t *chain; /* ref held; parent chain is the directory */
-	hammer2_inode_t *pip;	/* parent directory inode (ref held) or NULL */
 	hammer2_inode_t *hnext; /* hash chain */
 	hammer2_tid_t inum;
 	int refs;
 	int unlinked; /* removed from its directory, alive while referenced */
-	int comp_heuristic; /* >0: skip compression for this many blocks */
 	void *vfs_private;  /* owned by the glue (Linux struct inode) */
 };
 
@@ -151,6 +151,12 @@ struct hammer2_pfs {
 /* A block freed by the frontend, released to the freemap at flush. */
 struct hammer2_freeblk {
 	hammer2_off_t data_off;
+};
+
+/* 1 KiB pieces in use of a 16 KiB chunk claimed by this mount. */
+struct hammer2_subchunk {
+	hammer2_off_t off; /* chunk offset + 1 (0 = empty slot) */
+	uint16_t mask;
 };
 
 struct hammer2_dev {
@@ -177,12 +183,13 @@ struct hammer2_dev {
 	hammer2_off_t heur_base[64]; /* per-class allocation iterators */
 	struct hammer2_freeblk *frees; /* frees pending for next flush */
 	size_t nfrees, maxfrees;
-	uint16_t *subfree; /* per-16KiB sub-allocation 1KiB masks (this mount) */
-	hammer2_off_t subfree_limit;
+	struct hammer2_subchunk *subtab; /* open-addressing hash */
+	size_t subcap, subcount;
+	uint64_t stat_leaked; /* sub-16KiB frees that could not be tracked */
+	int broken; /* a flush failed: the device is read-only now */
 
 	/* flush state */
 	hammer2_tid_t flush_tid;   /* tid of the flush in progress, or 0 */
-	uint8_t *wbuf;		   /* write queue (packed blocks) */
 	struct hammer2_wq *wq;	   /* queued writes */
 	size_t nwq, maxwq;
 
@@ -223,7 +230,10 @@ int hammer2_voldata_testcrc(const hammer2_volume_data_t *vd);
  */
 uint32_t hammer2_compress_block(int comp_algo, const void *in, uint32_t lbytes,
 				void *out);
-/* Decompress pbytes of comp (HAMMER2_COMP_*) into out[lbytes]; 0 or error. */
+/*
+ * Decompress pbytes of comp (HAMMER2_COMP_*) into out (capacity lbytes).
+ * Returns the decompressed byte count (> 0), or <= 0 on corrupt input.
+ */
 int hammer2_decompress_block(int comp, const void *in, uint32_t pbytes,
 			     void *out, uint32_t lbytes);
 /* Smallest allocation radix (10..16) holding bytes (>0, <= 64 KiB). */
@@ -265,6 +275,8 @@ int hammer2_base_live(const hammer2_blockref_t *base, int count);
 /* Load the chain's data if it is not loaded; error flags. */
 int hammer2_chain_load(hammer2_chain_t *chain);
 void hammer2_chain_ref(hammer2_chain_t *chain);
+/* A flushed chain may now be evictable: put it on the LRU if so. */
+void hammer2_chain_settle(hammer2_chain_t *chain);
 void hammer2_chain_drop(hammer2_chain_t *chain);
 
 /*
@@ -300,11 +312,15 @@ int hammer2_chain_modify(hammer2_chain_t *chain);
 /* Change the logical size of a DATA chain's buffer (keeps contents). */
 int hammer2_chain_resize(hammer2_chain_t *chain, uint32_t nbytes);
 /*
- * Delete chain from its parent: remove its slot, record the blocks of the
- * whole sub-tree as freed at the next flush (unless keep_media is set for a
- * chain moved elsewhere), mark it DELETED.  The caller's ref stays valid.
+ * Delete chain from its parent: remove its slot, queue the blocks of the
+ * whole sub-tree for freeing at the next flush (unless
+ * HAMMER2_DELETE_KEEPMEDIA), mark it DELETED and detached; an indirect
+ * block left empty goes too.  The caller's reference stays valid.
  */
-int hammer2_chain_delete(hammer2_chain_t *chain);
+#define HAMMER2_DELETE_KEEPMEDIA 0x0001
+int hammer2_chain_delete(hammer2_chain_t *chain, int flags);
+/* Queue a detached chain's whole sub-tree media for freeing. */
+void hammer2_chain_free_media(hammer2_chain_t *chain);
 /* Move an existing chain under a new parent with a new key (rename). */
 int hammer2_chain_rename(hammer2_chain_t *chain, hammer2_chain_t *nparent,
 			 hammer2_key_t nkey);

@@ -276,7 +276,7 @@ struct hammer2_inode_meta {
 	uint64_t mtime;	      /* 0018 */
 	uint64_t atime;	      /* 0020 */
 	uint64_t btime;	      /* 0028 */
-	hammer2_uuid_t uid;   /* 0030 degenerate unix uid in the first word */
+	hammer2_uuid_t uid;   /* 0030 unix uid as uint32 at byte 12 (node[2]) */
 	hammer2_uuid_t gid;   /* 0040 */
 	uint8_t type;	      /* 0050 HAMMER2_OBJTYPE_* */
 	uint8_t op_flags;     /* 0051 HAMMER2_OPFLAG_* */
@@ -430,7 +430,6 @@ typedef struct hammer2_volume_data hammer2_volume_data_t;
 #define HAMMER2_VOL_VERSION_DEFAULT HAMMER2_VOL_VERSION_MULTI_VOLUMES
 #define HAMMER2_VOL_VERSION_WIP 3
 #define HAMMER2_NUM_VOLHDRS 4
-#define HAMMER2_FREEMAP_VERSION 1
 
 /* fstype uuid of a HAMMER2 volume. */
 #define HAMMER2_UUID_STRING "5cbb9ad1-862d-11dc-a94d-01301bb8a9f5"

@@ -1,7 +1,7 @@
 /*
  * hammer2_os.h - the one seam between the HAMMER2 core and its environment.
  *
- * Core files (sys/hammer2/*.c) include this header and nothing from the OS.
+ * Core files (sys/hammer2/NAME.c) include this header and nothing from the OS.
  * It pulls in exactly one environment header:
  *   - sys/hammer2/linux/hammer2_os_linux.h when built by kbuild (__KERNEL__),
  *   - sys/hammer2/user/hammer2_os_user.h otherwise (libhammer2, tools, sim).

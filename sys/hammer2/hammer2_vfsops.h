@@ -2,7 +2,7 @@
  * hammer2_vfsops.h - the VFS-neutral API of the HAMMER2 core.
  *
  * Callers: the Linux glue (sys/hammer2/linux), the userland tools
- * (sbin/*), the simulator (sim/).  Every function here takes the device
+ * (sbin), the simulator (sim/).  Every function here takes the device
  * lock itself; callers hold no lock.  Return values are 0 or a positive
  * errno (as documented in man 2 for the matching system call), except the
  * ssize_t I/O calls which return bytes or -errno.

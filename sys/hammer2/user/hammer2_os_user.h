@@ -6,6 +6,7 @@
 #ifndef HAMMER2_OS_USER_H
 #define HAMMER2_OS_USER_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>

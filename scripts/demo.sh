@@ -1,0 +1,4 @@
+#!/bin/sh
+# Placeholder: the real demo script is being written separately.
+echo "demo: not yet"
+exit 1

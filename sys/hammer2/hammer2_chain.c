@@ -1,0 +1,897 @@
+/*
+ * hammer2_chain.c - the in-memory copy-on-write topology.
+ *
+ * See docs/DESIGN.md "Chains" for the life cycle.  Invariants:
+ *
+ * NOTE: A parent's blockref array is sorted by key and packed: entries
+ *	 [0, live) are non-EMPTY, [live, count) are EMPTY.  Key ranges of the
+ *	 entries of one array never overlap.
+ *
+ * NOTE: parent->children[i] caches the chain of slot i without holding a
+ *	 reference.  A chain with cached children, or with MODIFIED, UPDATE,
+ *	 ONFLUSH or INITIAL set, or with references, is never freed.
+ *
+ * NOTE: ONFLUSH on a chain implies ONFLUSH on all its ancestors.
+ *
+ * All functions require the device lock (hmp->lock) held by the caller.
+ */
+#include "hammer2.h"
+
+#define CHAIN_MAX_DEPTH 40
+
+static const int freemap_levels[] = {
+	HAMMER2_FREEMAP_LEVEL1_RADIX, HAMMER2_FREEMAP_LEVEL2_RADIX,
+	HAMMER2_FREEMAP_LEVEL3_RADIX, HAMMER2_FREEMAP_LEVEL4_RADIX,
+	HAMMER2_FREEMAP_LEVEL5_RADIX,
+};
+
+static int chain_is_node(int type)
+{
+	return type == HAMMER2_BREF_TYPE_INDIRECT ||
+	       type == HAMMER2_BREF_TYPE_FREEMAP_NODE;
+}
+
+/* Last key covered by a blockref (keybits 64 covers everything). */
+static hammer2_key_t bref_key_end(const hammer2_blockref_t *b)
+{
+	if (b->keybits >= 64)
+		return HAMMER2_KEY_MAX;
+	return b->key + (((hammer2_key_t)1 << b->keybits) - 1);
+}
+
+/*
+ * Base array of a chain.  Returns NULL for chains without children (DATA,
+ * FREEMAP_LEAF, DIRECTDATA inodes) or when the data is not loaded.
+ */
+hammer2_blockref_t *hammer2_chain_base(hammer2_chain_t *chain, int *countp)
+{
+	hammer2_inode_data_t *ipdata;
+
+	*countp = 0;
+	switch (chain->bref.type) {
+	case HAMMER2_BREF_TYPE_VOLUME:
+		*countp = HAMMER2_SET_COUNT;
+		return chain->hmp->voldata.sroot_blockset.blockref;
+	case HAMMER2_BREF_TYPE_FREEMAP:
+		*countp = HAMMER2_SET_COUNT;
+		return chain->hmp->voldata.freemap_blockset.blockref;
+	case HAMMER2_BREF_TYPE_INODE:
+		if (chain->data == NULL)
+			return NULL;
+		ipdata = (hammer2_inode_data_t *)chain->data;
+		if (ipdata->meta.op_flags & HAMMER2_OPFLAG_DIRECTDATA)
+			return NULL;
+		*countp = HAMMER2_SET_COUNT;
+		return ipdata->u.blockset.blockref;
+	case HAMMER2_BREF_TYPE_INDIRECT:
+	case HAMMER2_BREF_TYPE_FREEMAP_NODE:
+		if (chain->data == NULL)
+			return NULL;
+		*countp = (int)(chain->bytes / sizeof(hammer2_blockref_t));
+		return (hammer2_blockref_t *)chain->data;
+	default:
+		return NULL;
+	}
+}
+
+/* Number of live entries: the first EMPTY slot, by bisection. */
+int hammer2_base_live(const hammer2_blockref_t *base, int count)
+{
+	int lo = 0, hi = count;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (base[mid].type != HAMMER2_BREF_TYPE_EMPTY)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Blockref of slot i: the cached chain's (newer) or the array's. */
+static hammer2_blockref_t *slot_bref(hammer2_chain_t *parent,
+				     hammer2_blockref_t *base, int i)
+{
+	if (parent->children && parent->children[i])
+		return &parent->children[i]->bref;
+	return &base[i];
+}
+
+/* First slot in [0, live) whose key range ends at or after key. */
+static int slot_find(hammer2_chain_t *parent, hammer2_blockref_t *base,
+		     int live, hammer2_key_t key)
+{
+	int lo = 0, hi = live;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (bref_key_end(slot_bref(parent, base, mid)) < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* ---------------- LRU of clean, unreferenced chains ---------------- */
+
+static void lru_del(hammer2_chain_t *chain)
+{
+	hammer2_dev_t *hmp = chain->hmp;
+
+	if (!(chain->flags & HAMMER2_CHAIN_ONLRU))
+		return;
+	if (chain->lru_prev)
+		chain->lru_prev->lru_next = chain->lru_next;
+	else
+		hmp->lru_head = chain->lru_next;
+	if (chain->lru_next)
+		chain->lru_next->lru_prev = chain->lru_prev;
+	else
+		hmp->lru_tail = chain->lru_prev;
+	chain->lru_prev = chain->lru_next = NULL;
+	chain->flags &= ~HAMMER2_CHAIN_ONLRU;
+	hmp->lru_count--;
+}
+
+static int chain_evictable(hammer2_chain_t *chain)
+{
+	return chain->refs == 0 && chain->nchildren == 0 &&
+	       chain->parent != NULL &&
+	       !(chain->flags &
+		 (HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE |
+		  HAMMER2_CHAIN_ONFLUSH | HAMMER2_CHAIN_INITIAL |
+		  HAMMER2_CHAIN_DELETED | HAMMER2_CHAIN_EMBEDDED));
+}
+
+static void lru_maybe_add(hammer2_chain_t *chain)
+{
+	hammer2_dev_t *hmp = chain->hmp;
+
+	if ((chain->flags & HAMMER2_CHAIN_ONLRU) || !chain_evictable(chain))
+		return;
+	chain->flags |= HAMMER2_CHAIN_ONLRU;
+	chain->lru_next = NULL;
+	chain->lru_prev = hmp->lru_tail;
+	if (hmp->lru_tail)
+		hmp->lru_tail->lru_next = chain;
+	else
+		hmp->lru_head = chain;
+	hmp->lru_tail = chain;
+	hmp->lru_count++;
+}
+
+static hammer2_chain_t *chain_alloc(hammer2_dev_t *hmp,
+				    const hammer2_blockref_t *bref)
+{
+	hammer2_chain_t *chain = hammer2_alloc(sizeof(*chain));
+
+	if (chain == NULL)
+		return NULL;
+	chain->hmp = hmp;
+	chain->bref = *bref;
+	return chain;
+}
+
+static void chain_free(hammer2_chain_t *chain)
+{
+	lru_del(chain);
+	hammer2_free(chain->children);
+	hammer2_free(chain->data);
+	hammer2_free(chain);
+}
+
+/* Slot index of a cached child in its parent, or -1. */
+static int chain_index(hammer2_chain_t *chain)
+{
+	hammer2_chain_t *parent = chain->parent;
+	hammer2_blockref_t *base;
+	int count, live, i;
+
+	if (parent == NULL || parent->children == NULL)
+		return -1;
+	base = hammer2_chain_base(parent, &count);
+	if (base == NULL)
+		return -1;
+	live = hammer2_base_live(base, count);
+	i = slot_find(parent, base, live, chain->bref.key);
+	if (i < live && parent->children[i] == chain)
+		return i;
+	for (i = 0; i < live; i++) /* keys changed under us: fall back */
+		if (parent->children[i] == chain)
+			return i;
+	return -1;
+}
+
+/*
+ * Free chains from the head of the LRU until the cache is within its
+ * limit.  A parent whose last cached child goes may become evictable.
+ */
+void hammer2_chain_lru_trim(hammer2_dev_t *hmp)
+{
+	while (hmp->lru_count > hmp->lru_limit && hmp->lru_head) {
+		hammer2_chain_t *chain = hmp->lru_head;
+		hammer2_chain_t *parent = chain->parent;
+		int i = chain_index(chain);
+
+		lru_del(chain);
+		H2_ASSERT(i >= 0);
+		parent->children[i] = NULL;
+		parent->nchildren--;
+		chain_free(chain);
+		lru_maybe_add(parent);
+	}
+}
+
+void hammer2_chain_settle(hammer2_chain_t *chain)
+{
+	lru_maybe_add(chain);
+}
+
+void hammer2_chain_ref(hammer2_chain_t *chain)
+{
+	chain->refs++;
+	lru_del(chain);
+}
+
+/*
+ * Free a detached (deleted) chain and its cached sub-tree.  Children still
+ * referenced elsewhere become detached orphans, freed on their last drop.
+ */
+void hammer2_chain_destroy_tree(hammer2_chain_t *chain)
+{
+	hammer2_blockref_t *base;
+	int count, i;
+
+	base = hammer2_chain_base(chain, &count);
+	if (chain->children && base) {
+		for (i = 0; i < count; i++) {
+			hammer2_chain_t *child = chain->children[i];
+			if (child == NULL)
+				continue;
+			chain->children[i] = NULL;
+			child->parent = NULL;
+			child->flags |= HAMMER2_CHAIN_DELETED;
+			if (child->refs == 0)
+				hammer2_chain_destroy_tree(child);
+		}
+	}
+	chain->nchildren = 0;
+	if (chain->flags & HAMMER2_CHAIN_EMBEDDED) {
+		hammer2_free(chain->children);
+		chain->children = NULL;
+		return;
+	}
+	chain_free(chain);
+}
+
+void hammer2_chain_drop(hammer2_chain_t *chain)
+{
+	H2_ASSERT(chain->refs > 0);
+	if (--chain->refs > 0)
+		return;
+	if ((chain->flags & HAMMER2_CHAIN_DELETED) && chain->parent == NULL)
+		hammer2_chain_destroy_tree(chain);
+	else
+		lru_maybe_add(chain);
+}
+
+/*
+ * Load the chain's logical data from media.  Chains created in memory
+ * (INITIAL) and the pseudo-chains are always loaded.  The size must fit
+ * the type: 1 KiB inodes, 32 KiB freemap blocks, whole blockrefs for
+ * indirect blocks.  Errors: EIO, CHECK, BADBREF, ENOMEM.
+ */
+int hammer2_chain_load(hammer2_chain_t *chain)
+{
+	uint8_t *data;
+	uint32_t bytes;
+	int error, ok;
+
+	if (chain->data)
+		return 0;
+	error = hammer2_io_read_bref(chain->hmp, &chain->bref, &data, &bytes);
+	if (error)
+		return error;
+	switch (chain->bref.type) {
+	case HAMMER2_BREF_TYPE_INODE:
+		ok = bytes == HAMMER2_INODE_BYTES;
+		break;
+	case HAMMER2_BREF_TYPE_INDIRECT:
+		ok = bytes >= 512;
+		break;
+	case HAMMER2_BREF_TYPE_FREEMAP_NODE:
+	case HAMMER2_BREF_TYPE_FREEMAP_LEAF:
+		ok = bytes == HAMMER2_FREEMAP_LEVELN_PSIZE;
+		break;
+	case HAMMER2_BREF_TYPE_DATA:
+		ok = 1;
+		break;
+	default:
+		ok = 0;
+		break;
+	}
+	if (!ok) {
+		hammer2_log("hammer2: blockref type %d at 0x%016llx has an "
+			    "impossible size %u",
+			    chain->bref.type,
+			    (unsigned long long)chain->bref.data_off, bytes);
+		hammer2_free(data);
+		return HAMMER2_ERROR_BADBREF;
+	}
+	chain->data = data;
+	chain->bytes = bytes;
+	return 0;
+}
+
+/* Cached chain of slot i, instantiated from the array if needed. */
+static hammer2_chain_t *chain_slot(hammer2_chain_t *parent,
+				   hammer2_blockref_t *base, int count, int i)
+{
+	hammer2_chain_t *chain;
+
+	if (parent->children == NULL) {
+		parent->children = hammer2_alloc(sizeof(void *) * count);
+		if (parent->children == NULL)
+			return NULL;
+	}
+	chain = parent->children[i];
+	if (chain == NULL) {
+		chain = chain_alloc(parent->hmp, &base[i]);
+		if (chain == NULL)
+			return NULL;
+		chain->parent = parent;
+		parent->children[i] = chain;
+		parent->nchildren++;
+		lru_del(parent);
+	}
+	return chain;
+}
+
+/* Mark every ancestor ONFLUSH (stops at the first one already marked). */
+static void chain_setflush(hammer2_chain_t *chain)
+{
+	hammer2_chain_t *p;
+
+	for (p = chain->parent; p; p = p->parent) {
+		if (p->flags & HAMMER2_CHAIN_ONFLUSH)
+			break;
+		p->flags |= HAMMER2_CHAIN_ONFLUSH;
+		lru_del(p);
+	}
+}
+
+/*
+ * Mark chain modified: it will get a new block at the next flush and its
+ * parent's slot will be updated.  Loads the data first.  A deleted chain
+ * (an open unlinked file) may still be modified in memory.
+ */
+int hammer2_chain_modify(hammer2_chain_t *chain)
+{
+	hammer2_dev_t *hmp = chain->hmp;
+	int error;
+
+	if (!(chain->flags & HAMMER2_CHAIN_INITIAL)) {
+		error = hammer2_chain_load(chain);
+		if (error)
+			return error;
+	}
+	if (chain->flags & HAMMER2_CHAIN_MODIFIED)
+		return 0;
+	lru_del(chain);
+	chain->flags |= HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE;
+	chain->bref.modify_tid = hmp->voldata.mirror_tid + 1;
+	hmp->dirty_bytes += chain->bytes;
+	chain_setflush(chain);
+	return 0;
+}
+
+/*
+ * Resize the logical buffer of a modified DATA chain to nbytes (1 KiB ..
+ * 64 KiB).  Contents up to the smaller size are kept, the rest is zero.
+ */
+int hammer2_chain_resize(hammer2_chain_t *chain, uint32_t nbytes)
+{
+	uint8_t *ndata;
+
+	H2_ASSERT(chain->flags & HAMMER2_CHAIN_MODIFIED);
+	if (nbytes == chain->bytes)
+		return 0;
+	ndata = hammer2_alloc(nbytes);
+	if (ndata == NULL)
+		return HAMMER2_ERROR_ENOMEM;
+	if (chain->data)
+		h2_memcpy(ndata, chain->data, H2_MIN(nbytes, chain->bytes));
+	hammer2_free(chain->data);
+	if (nbytes > chain->bytes)
+		chain->hmp->dirty_bytes += nbytes - chain->bytes;
+	chain->data = ndata;
+	chain->bytes = nbytes;
+	return 0;
+}
+
+/* ---------------- lookup ---------------- */
+
+static hammer2_chain_t *chain_lookup_depth(hammer2_chain_t *parent,
+					   hammer2_key_t key_beg,
+					   hammer2_key_t key_end, int flags,
+					   int *errorp, int depth)
+{
+	hammer2_blockref_t *base;
+	int count, live, i, error;
+
+	if (depth > CHAIN_MAX_DEPTH) {
+		*errorp |= HAMMER2_ERROR_BADBREF;
+		return NULL;
+	}
+	if (parent->bref.type != HAMMER2_BREF_TYPE_VOLUME &&
+	    parent->bref.type != HAMMER2_BREF_TYPE_FREEMAP) {
+		error = hammer2_chain_load(parent);
+		if (error) {
+			*errorp |= error;
+			return NULL;
+		}
+	}
+	base = hammer2_chain_base(parent, &count);
+	if (base == NULL)
+		return NULL;
+	live = hammer2_base_live(base, count);
+	for (i = slot_find(parent, base, live, key_beg); i < live; i++) {
+		hammer2_blockref_t *b = slot_bref(parent, base, i);
+		hammer2_chain_t *chain;
+
+		if (b->key > key_end)
+			break;
+		chain = chain_slot(parent, base, count, i);
+		if (chain == NULL) {
+			*errorp |= HAMMER2_ERROR_ENOMEM;
+			return NULL;
+		}
+		if (chain_is_node(chain->bref.type)) {
+			hammer2_chain_t *found;
+
+			hammer2_chain_ref(chain);
+			found = chain_lookup_depth(chain, key_beg, key_end,
+						   flags, errorp, depth + 1);
+			hammer2_chain_drop(chain);
+			if (found || *errorp)
+				return found;
+			/* the array may have been reloaded: refresh */
+			base = hammer2_chain_base(parent, &count);
+			continue;
+		}
+		hammer2_chain_ref(chain);
+		if (!(flags & HAMMER2_LOOKUP_NODATA) &&
+		    !(chain->flags & HAMMER2_CHAIN_INITIAL)) {
+			error = hammer2_chain_load(chain);
+			if (error) {
+				hammer2_chain_drop(chain);
+				*errorp |= error;
+				return NULL;
+			}
+		}
+		return chain;
+	}
+	return NULL;
+}
+
+/*
+ * Find the first leaf chain below parent (descending through indirect
+ * blocks) whose key range intersects [key_beg, key_end].  Returns it
+ * referenced (data loaded unless LOOKUP_NODATA) or NULL; *errorp receives
+ * error flags (it is cleared first).
+ */
+hammer2_chain_t *hammer2_chain_lookup(hammer2_chain_t *parent,
+				      hammer2_key_t key_beg,
+				      hammer2_key_t key_end, int flags,
+				      int *errorp)
+{
+	*errorp = 0;
+	return chain_lookup_depth(parent, key_beg, key_end, flags, errorp, 0);
+}
+
+/*
+ * Continue a scan: drops the reference on chain and returns the next leaf
+ * after its key range, up to key_end, or NULL.
+ */
+hammer2_chain_t *hammer2_chain_next(hammer2_chain_t *parent,
+				    hammer2_chain_t *chain,
+				    hammer2_key_t key_end, int flags,
+				    int *errorp)
+{
+	hammer2_key_t next = bref_key_end(&chain->bref);
+
+	hammer2_chain_drop(chain);
+	*errorp = 0;
+	if (next == HAMMER2_KEY_MAX || next >= key_end)
+		return NULL;
+	return hammer2_chain_lookup(parent, next + 1, key_end, flags, errorp);
+}
+
+/* ---------------- insertion and indirect blocks ---------------- */
+
+/* Remove slot i of parent (arrays shift left). */
+static void slot_remove(hammer2_chain_t *parent, hammer2_blockref_t *base,
+			int count, int i)
+{
+	int live = hammer2_base_live(base, count);
+
+	h2_memmove(&base[i], &base[i + 1],
+		   sizeof(*base) * (size_t)(live - i - 1));
+	h2_memset(&base[live - 1], 0, sizeof(*base));
+	if (parent->children) {
+		if (parent->children[i])
+			parent->nchildren--;
+		h2_memmove(&parent->children[i], &parent->children[i + 1],
+			   sizeof(void *) * (size_t)(live - i - 1));
+		parent->children[live - 1] = NULL;
+	}
+}
+
+/* Insert chain at slot i of parent (room must exist). */
+static int slot_insert(hammer2_chain_t *parent, hammer2_blockref_t *base,
+		       int count, int i, hammer2_chain_t *chain)
+{
+	int live = hammer2_base_live(base, count);
+
+	H2_ASSERT(live < count);
+	if (parent->children == NULL) {
+		parent->children = hammer2_alloc(sizeof(void *) * count);
+		if (parent->children == NULL)
+			return HAMMER2_ERROR_ENOMEM;
+	}
+	h2_memmove(&base[i + 1], &base[i], sizeof(*base) * (size_t)(live - i));
+	h2_memmove(&parent->children[i + 1], &parent->children[i],
+		   sizeof(void *) * (size_t)(live - i));
+	base[i] = chain->bref;
+	parent->children[i] = chain;
+	parent->nchildren++;
+	chain->parent = parent;
+	lru_del(parent);
+	chain_setflush(chain);
+	return 0;
+}
+
+static int is_freemap_parent(hammer2_chain_t *parent)
+{
+	return parent->bref.type == HAMMER2_BREF_TYPE_FREEMAP ||
+	       parent->bref.type == HAMMER2_BREF_TYPE_FREEMAP_NODE;
+}
+
+/*
+ * The parent's array is full: move a contiguous group of entries into a
+ * new indirect block inserted in their place.  Normal arrays split at the
+ * highest differing key bit and move the larger half; freemap arrays group
+ * by the next freemap level so node keybits stay on level boundaries.
+ */
+static int chain_split(hammer2_chain_t *parent)
+{
+	hammer2_dev_t *hmp = parent->hmp;
+	hammer2_blockref_t *base, *nbase, nbref;
+	hammer2_chain_t *ind;
+	int count, live, first, moved, i, j, error, nkb, ncount;
+	uint32_t nbytes;
+	hammer2_key_t nkey;
+
+	error = hammer2_chain_modify(parent);
+	if (error)
+		return error;
+	base = hammer2_chain_base(parent, &count);
+	live = hammer2_base_live(base, count);
+	H2_ASSERT(live == count && live >= 2);
+
+	h2_memset(&nbref, 0, sizeof(nbref));
+	if (is_freemap_parent(parent)) {
+		int maxkb = 0, lvl, best = 0, bestn = 0;
+
+		for (i = 0; i < live; i++)
+			maxkb = H2_MAX(maxkb, slot_bref(parent, base, i)->keybits);
+		nkb = -1;
+		for (lvl = 0; lvl < (int)H2_ARRAY_SIZE(freemap_levels); lvl++) {
+			int kb = freemap_levels[lvl], run = 0, start = 0;
+
+			if (kb <= maxkb)
+				continue;
+			/* longest run of entries sharing key >> kb */
+			bestn = 0;
+			for (i = 0; i < live; i++) {
+				hammer2_key_t k = slot_bref(parent, base, i)->key;
+				if (i == 0 ||
+				    (k >> kb) !=
+					    (slot_bref(parent, base, i - 1)->key >>
+					     kb)) {
+					start = i;
+					run = 0;
+				}
+				if (++run > bestn) {
+					bestn = run;
+					best = start;
+				}
+			}
+			if (bestn >= 2) {
+				nkb = kb;
+				break;
+			}
+		}
+		if (nkb < 0)
+			return HAMMER2_ERROR_ENOSPC;
+		first = best;
+		moved = bestn;
+		nkey = H2FMBASE(slot_bref(parent, base, first)->key, nkb);
+		nbytes = HAMMER2_FREEMAP_LEVELN_PSIZE;
+		nbref.type = HAMMER2_BREF_TYPE_FREEMAP_NODE;
+		nbref.methods = HAMMER2_ENC_CHECK(HAMMER2_CHECK_FREEMAP);
+	} else {
+		hammer2_key_t kmin = slot_bref(parent, base, 0)->key;
+		hammer2_key_t kmax = bref_key_end(slot_bref(parent, base, live - 1));
+		hammer2_key_t diff = kmin ^ kmax, hbeg;
+		int r = 64 - __builtin_clzll(diff ? diff : 1), nlow = 0;
+		uint32_t want;
+
+		nkb = r - 1;
+		hbeg = (r >= 64 ? 0 : kmin & ~(((hammer2_key_t)1 << r) - 1)) +
+		       ((hammer2_key_t)1 << nkb);
+		while (nlow < live && slot_bref(parent, base, nlow)->key < hbeg)
+			nlow++;
+		if (nlow >= live - nlow) {
+			first = 0;
+			moved = nlow;
+			nkey = hbeg - ((hammer2_key_t)1 << nkb);
+		} else {
+			first = nlow;
+			moved = live - nlow;
+			nkey = hbeg;
+		}
+		/* room for twice the moved entries, 4 KiB .. 64 KiB */
+		want = (uint32_t)moved * 2 * sizeof(hammer2_blockref_t);
+		nbytes = slot_bref(parent, base, first)->type ==
+					 HAMMER2_BREF_TYPE_DATA
+				 ? HAMMER2_IND_BYTES_NOM
+				 : HAMMER2_IND_BYTES_MIN;
+		while (nbytes < want && nbytes < HAMMER2_IND_BYTES_MAX)
+			nbytes <<= 1;
+		nbref.type = HAMMER2_BREF_TYPE_INDIRECT;
+		nbref.methods = HAMMER2_ENC_CHECK(HAMMER2_DEC_CHECK(
+			slot_bref(parent, base, first)->methods));
+	}
+	H2_ASSERT(moved >= 2 && moved < live + 1);
+	nbref.key = nkey;
+	nbref.keybits = (uint8_t)nkb;
+	nbref.modify_tid = hmp->voldata.mirror_tid + 1;
+
+	ind = chain_alloc(hmp, &nbref);
+	if (ind == NULL)
+		return HAMMER2_ERROR_ENOMEM;
+	ind->data = hammer2_alloc(nbytes);
+	ncount = (int)(nbytes / sizeof(hammer2_blockref_t));
+	ind->children = hammer2_alloc(sizeof(void *) * ncount);
+	if (ind->data == NULL || ind->children == NULL) {
+		chain_free(ind);
+		return HAMMER2_ERROR_ENOMEM;
+	}
+	ind->bytes = nbytes;
+	ind->flags = HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE |
+		     HAMMER2_CHAIN_INITIAL | HAMMER2_CHAIN_ONFLUSH;
+	hmp->dirty_bytes += nbytes;
+	nbase = (hammer2_blockref_t *)ind->data;
+	for (j = 0, i = first; i < first + moved; i++, j++) {
+		hammer2_chain_t *child = parent->children ? parent->children[i]
+							  : NULL;
+		nbase[j] = *slot_bref(parent, base, i);
+		if (child) {
+			ind->children[j] = child;
+			ind->nchildren++;
+			child->parent = ind;
+		}
+	}
+	/* remove the moved range, then insert the indirect block there */
+	for (i = 0; i < moved; i++)
+		slot_remove(parent, base, count, first);
+	return slot_insert(parent, base, count, first, ind);
+}
+
+/*
+ * Insert a chain (bref.key/keybits set) below parent, descending through
+ * indirect blocks that cover its key range and splitting full arrays.
+ * Errors: EEXIST (overlapping key), ENOMEM, media errors.
+ */
+static int chain_insert(hammer2_chain_t *parent, hammer2_chain_t *chain)
+{
+	hammer2_key_t beg = chain->bref.key, end = bref_key_end(&chain->bref);
+	int depth = 0, error;
+
+	for (;;) {
+		hammer2_blockref_t *base, *b;
+		int count, live, i;
+
+		if (++depth > CHAIN_MAX_DEPTH * 4)
+			return HAMMER2_ERROR_BADBREF;
+		if (parent->bref.type != HAMMER2_BREF_TYPE_VOLUME &&
+		    parent->bref.type != HAMMER2_BREF_TYPE_FREEMAP) {
+			error = hammer2_chain_load(parent);
+			if (error)
+				return error;
+		}
+		base = hammer2_chain_base(parent, &count);
+		if (base == NULL)
+			return HAMMER2_ERROR_EINVAL;
+		live = hammer2_base_live(base, count);
+		i = slot_find(parent, base, live, beg);
+		if (i < live && (b = slot_bref(parent, base, i))->key <= end) {
+			if (chain_is_node(b->type) && b->key <= beg &&
+			    bref_key_end(b) >= end) {
+				hammer2_chain_t *node =
+					chain_slot(parent, base, count, i);
+				if (node == NULL)
+					return HAMMER2_ERROR_ENOMEM;
+				parent = node;
+				continue;
+			}
+			return HAMMER2_ERROR_EEXIST;
+		}
+		if (live < count) {
+			error = hammer2_chain_modify(parent);
+			if (error)
+				return error;
+			base = hammer2_chain_base(parent, &count);
+			return slot_insert(parent, base, count, i, chain);
+		}
+		error = chain_split(parent);
+		if (error)
+			return error;
+	}
+}
+
+/*
+ * Create a leaf chain of the given type, key and keybits with a zeroed
+ * logical buffer of bytes (allocation happens at flush).  On success
+ * *chainp is referenced.  Errors: EEXIST, ENOMEM, media errors.
+ */
+int hammer2_chain_create(hammer2_chain_t *parent, hammer2_chain_t **chainp,
+			 int type, hammer2_key_t key, int keybits,
+			 uint32_t bytes, uint8_t methods)
+{
+	hammer2_dev_t *hmp = parent->hmp;
+	hammer2_blockref_t bref;
+	hammer2_chain_t *chain;
+	int error;
+
+	*chainp = NULL;
+	h2_memset(&bref, 0, sizeof(bref));
+	bref.type = (uint8_t)type;
+	bref.key = key;
+	bref.keybits = (uint8_t)keybits;
+	bref.methods = methods;
+	bref.modify_tid = hmp->voldata.mirror_tid + 1;
+	chain = chain_alloc(hmp, &bref);
+	if (chain == NULL)
+		return HAMMER2_ERROR_ENOMEM;
+	chain->data = hammer2_alloc(bytes);
+	if (chain->data == NULL) {
+		chain_free(chain);
+		return HAMMER2_ERROR_ENOMEM;
+	}
+	chain->bytes = bytes;
+	chain->flags = HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE |
+		       HAMMER2_CHAIN_INITIAL;
+	error = chain_insert(parent, chain);
+	if (error) {
+		chain_free(chain);
+		return error;
+	}
+	hmp->dirty_bytes += bytes;
+	chain->refs = 1;
+	*chainp = chain;
+	return 0;
+}
+
+/* ---------------- deletion ---------------- */
+
+static void chain_free_media_depth(hammer2_chain_t *chain, int depth);
+
+/* Queue the media of one array slot (and what is below it) for freeing. */
+static void slot_free_media(hammer2_chain_t *parent, hammer2_blockref_t *base,
+			    int count, int i, int depth)
+{
+	hammer2_blockref_t *b = slot_bref(parent, base, i);
+	hammer2_chain_t *child;
+
+	if ((parent->children && parent->children[i]) ||
+	    b->type == HAMMER2_BREF_TYPE_INODE || chain_is_node(b->type)) {
+		child = chain_slot(parent, base, count, i);
+		if (child)
+			chain_free_media_depth(child, depth + 1);
+		return;
+	}
+	if (b->data_off & HAMMER2_OFF_MASK_RADIX)
+		hammer2_freemap_free_deferred(parent->hmp, b->data_off);
+}
+
+static void chain_free_media_depth(hammer2_chain_t *chain, int depth)
+{
+	hammer2_blockref_t *base;
+	int count, live, i;
+
+	if (chain->bref.data_off & HAMMER2_OFF_MASK_RADIX)
+		hammer2_freemap_free_deferred(chain->hmp, chain->bref.data_off);
+	if (depth > CHAIN_MAX_DEPTH)
+		return;
+	if (chain->bref.type != HAMMER2_BREF_TYPE_INODE &&
+	    !chain_is_node(chain->bref.type))
+		return;
+	if (hammer2_chain_load(chain))
+		return; /* unreadable: its blocks leak (fsck reports them) */
+	base = hammer2_chain_base(chain, &count);
+	if (base == NULL)
+		return;
+	live = hammer2_base_live(base, count);
+	for (i = 0; i < live; i++)
+		slot_free_media(chain, base, count, i, depth);
+}
+
+/*
+ * Queue every block of a deleted chain's sub-tree for freeing at the next
+ * flush.  Used for unlinked files on their last close.
+ */
+void hammer2_chain_free_media(hammer2_chain_t *chain)
+{
+	chain_free_media_depth(chain, 0);
+}
+
+/*
+ * Remove chain from its parent.  Unless HAMMER2_DELETE_KEEPMEDIA, its
+ * sub-tree's blocks are queued for freeing.  The chain becomes DELETED and
+ * detached; an indirect block left empty is deleted too.  The caller's
+ * reference stays valid.
+ */
+int hammer2_chain_delete(hammer2_chain_t *chain, int flags)
+{
+	hammer2_chain_t *parent = chain->parent;
+	hammer2_blockref_t *base;
+	int count, i, error;
+
+	if (parent == NULL)
+		return 0;
+	error = hammer2_chain_modify(parent);
+	if (error)
+		return error;
+	i = chain_index(chain);
+	H2_ASSERT(i >= 0);
+	base = hammer2_chain_base(parent, &count);
+	slot_remove(parent, base, count, i);
+	chain->parent = NULL;
+	chain->flags |= HAMMER2_CHAIN_DELETED;
+	lru_del(chain);
+	if (!(flags & HAMMER2_DELETE_KEEPMEDIA))
+		chain_free_media_depth(chain, 0);
+	if (chain_is_node(parent->bref.type) &&
+	    hammer2_base_live(base, count) == 0) {
+		hammer2_chain_ref(parent);
+		error = hammer2_chain_delete(parent, 0);
+		hammer2_chain_drop(parent);
+	}
+	return error;
+}
+
+/*
+ * Move chain under nparent with key nkey (rename).  Its media and its
+ * cached sub-tree move with it; the slot in the new parent is written at
+ * the next flush.  Errors: EEXIST, ENOMEM, media errors.
+ */
+int hammer2_chain_rename(hammer2_chain_t *chain, hammer2_chain_t *nparent,
+			 hammer2_key_t nkey)
+{
+	int error;
+
+	hammer2_chain_ref(chain);
+	error = hammer2_chain_delete(chain, HAMMER2_DELETE_KEEPMEDIA);
+	if (error == 0) {
+		chain->flags &= ~HAMMER2_CHAIN_DELETED;
+		chain->flags |= HAMMER2_CHAIN_UPDATE;
+		chain->bref.key = nkey;
+		error = chain_insert(nparent, chain);
+	}
+	chain->refs--;
+	return error;
+}

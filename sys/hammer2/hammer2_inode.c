@@ -1,0 +1,870 @@
+/*
+ * hammer2_inode.c - inodes, directories and file data.
+ *
+ * Seed-era layout (docs/DESIGN.md): an inode is an INODE blockref inside
+ * its directory, keyed by hammer2_dirhash(name) with collisions resolved in
+ * the low 15 bits.  File data: up to 512 bytes embedded in the inode
+ * (DIRECTDATA), otherwise DATA blockrefs keyed by their 64 KiB logical
+ * block offset (keybits 16) whose physical size is the smallest power of
+ * two >= 1 KiB holding the valid bytes, or less when compressed.
+ * All-zero blocks are not stored (holes).
+ *
+ * Every function here requires the device lock; they return
+ * HAMMER2_ERROR_* flags (hammer2_vfsops.c converts them to errno).
+ */
+#include "hammer2_inode.h"
+
+#define LBLK HAMMER2_PBUFSIZE
+#define LMASK ((hammer2_off_t)HAMMER2_PBUFMASK)
+#define H2_MAX_FILE_SIZE 0x7FFFFFFFFFFFFFFFULL
+
+hammer2_inode_data_t *hammer2_ipdata(hammer2_inode_t *ip)
+{
+	return (hammer2_inode_data_t *)ip->chain->data;
+}
+
+uint64_t hammer2_now(hammer2_dev_t *hmp)
+{
+	return hmp->ops->time_us(hmp->ctx);
+}
+
+uint32_t hammer2_uuid_to_xid(const hammer2_uuid_t *u)
+{
+	uint32_t v;
+
+	h2_memcpy(&v, &u->b[12], sizeof(v)); /* DragonFly: uuid.node[2] */
+	return v;
+}
+
+void hammer2_xid_to_uuid(hammer2_uuid_t *u, uint32_t xid)
+{
+	h2_memset(u, 0, sizeof(*u));
+	h2_memcpy(&u->b[12], &xid, sizeof(xid));
+}
+
+/* ---------------- the inode cache ---------------- */
+
+static unsigned ihash(hammer2_tid_t inum)
+{
+	return (unsigned)((inum * 0x9E3779B97F4A7C15ULL) >> 54) &
+	       (HAMMER2_IHASH_SIZE - 1);
+}
+
+hammer2_inode_t *hammer2_inode_find(hammer2_pfs_t *pmp, hammer2_tid_t inum)
+{
+	hammer2_inode_t *ip;
+
+	for (ip = pmp->ihash[ihash(inum)]; ip; ip = ip->hnext)
+		if (ip->inum == inum && !ip->unlinked)
+			return ip;
+	return NULL;
+}
+
+/*
+ * The inode of a loaded INODE chain, referenced.  The inode takes its own
+ * reference on the chain.  Errors: ENOMEM, BADBREF (not an inode).
+ */
+int hammer2_inode_get(hammer2_pfs_t *pmp, hammer2_chain_t *chain,
+		      hammer2_inode_t **ipp)
+{
+	hammer2_inode_data_t *ipd = (hammer2_inode_data_t *)chain->data;
+	hammer2_inode_t *ip;
+
+	*ipp = NULL;
+	if (chain->bref.type != HAMMER2_BREF_TYPE_INODE || ipd == NULL)
+		return HAMMER2_ERROR_BADBREF;
+	ip = hammer2_inode_find(pmp, ipd->meta.inum);
+	if (ip && ip->chain == chain) {
+		ip->refs++;
+		*ipp = ip;
+		return 0;
+	}
+	ip = hammer2_alloc(sizeof(*ip));
+	if (ip == NULL)
+		return HAMMER2_ERROR_ENOMEM;
+	ip->pmp = pmp;
+	ip->chain = chain;
+	ip->inum = ipd->meta.inum;
+	ip->refs = 1;
+	hammer2_chain_ref(chain);
+	ip->hnext = pmp->ihash[ihash(ip->inum)];
+	pmp->ihash[ihash(ip->inum)] = ip;
+	*ipp = ip;
+	return 0;
+}
+
+static void inode_unhash(hammer2_inode_t *ip)
+{
+	hammer2_inode_t **pp = &ip->pmp->ihash[ihash(ip->inum)];
+
+	while (*pp && *pp != ip)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = ip->hnext;
+}
+
+/*
+ * Release a reference.  The last reference of an unlinked inode queues its
+ * media for freeing (it was kept while the file was open).
+ */
+void hammer2_inode_release(hammer2_inode_t *ip)
+{
+	H2_ASSERT(ip->refs > 0);
+	if (--ip->refs > 0)
+		return;
+	inode_unhash(ip);
+	if (ip->unlinked)
+		hammer2_chain_free_media(ip->chain);
+	hammer2_chain_drop(ip->chain);
+	hammer2_free(ip);
+}
+
+/* ---------------- directories ---------------- */
+
+static int name_check(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return HAMMER2_ERROR_ENOENT;
+	if (len > 255)
+		return HAMMER2_ERROR_ENAMETOOLONG;
+	for (i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == 0)
+			return HAMMER2_ERROR_EINVAL;
+	return 0;
+}
+
+static int dir_check(hammer2_inode_t *dip)
+{
+	if (hammer2_ipdata(dip)->meta.type != HAMMER2_OBJTYPE_DIRECTORY)
+		return HAMMER2_ERROR_ENOTDIR;
+	return 0;
+}
+
+/*
+ * Find the INODE chain named name in directory dip (referenced, loaded).
+ * Errors: ENOENT, media errors.
+ */
+int hammer2_dir_find(hammer2_inode_t *dip, const char *name, size_t len,
+		     hammer2_chain_t **chainp)
+{
+	hammer2_key_t key = hammer2_dirhash((const unsigned char *)name, len);
+	hammer2_key_t end = key | HAMMER2_DIRHASH_LOMASK;
+	hammer2_chain_t *chain;
+	int error;
+
+	*chainp = NULL;
+	chain = hammer2_chain_lookup(dip->chain, key, end, 0, &error);
+	while (chain) {
+		hammer2_inode_data_t *ipd = (hammer2_inode_data_t *)chain->data;
+
+		if (chain->bref.type == HAMMER2_BREF_TYPE_INODE &&
+		    ipd->meta.name_len == len &&
+		    h2_memcmp(ipd->filename, name, len) == 0) {
+			*chainp = chain;
+			return 0;
+		}
+		chain = hammer2_chain_next(dip->chain, chain, end, 0, &error);
+	}
+	return error ? error : HAMMER2_ERROR_ENOENT;
+}
+
+/* First unused key for name in dir (collision space of 2^15 keys). */
+static int dir_free_key(hammer2_chain_t *dchain, const char *name, size_t len,
+			hammer2_key_t *keyp)
+{
+	hammer2_key_t key = hammer2_dirhash((const unsigned char *)name, len);
+	hammer2_key_t end = key | HAMMER2_DIRHASH_LOMASK, lhc = key;
+	hammer2_chain_t *chain;
+	int error;
+
+	chain = hammer2_chain_lookup(dchain, key, end, HAMMER2_LOOKUP_NODATA,
+				     &error);
+	while (chain) {
+		if (chain->bref.key > lhc) {
+			hammer2_chain_drop(chain);
+			break;
+		}
+		lhc = chain->bref.key + 1;
+		chain = hammer2_chain_next(dchain, chain, end,
+					   HAMMER2_LOOKUP_NODATA, &error);
+	}
+	if (error)
+		return error;
+	if (lhc > end)
+		return HAMMER2_ERROR_ENOSPC;
+	*keyp = lhc;
+	return 0;
+}
+
+/* Next inode number of the PFS (kept in the PFS root's pfs_inum). */
+static int pfs_alloc_inum(hammer2_pfs_t *pmp, hammer2_tid_t *inump)
+{
+	hammer2_inode_data_t *rd;
+	int error = hammer2_chain_modify(pmp->iroot->chain);
+
+	if (error)
+		return error;
+	rd = hammer2_ipdata(pmp->iroot);
+	if (rd->meta.pfs_inum < HAMMER2_INODE_START)
+		rd->meta.pfs_inum = HAMMER2_INODE_START;
+	*inump = ++rd->meta.pfs_inum;
+	return 0;
+}
+
+static void inode_touch(hammer2_inode_t *ip, int mtime)
+{
+	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
+	uint64_t now = hammer2_now(ip->pmp->hmp);
+
+	ipd->meta.ctime = now;
+	if (mtime)
+		ipd->meta.mtime = now;
+}
+
+/*
+ * Initialise the meta-data of a new inode chain: identity, name, times,
+ * type and algorithms inherited from the directory.
+ */
+static void inode_init(hammer2_inode_data_t *nd, hammer2_inode_data_t *dd,
+		       const struct hammer2_vattr *va, hammer2_tid_t inum,
+		       hammer2_tid_t iparent, hammer2_key_t key,
+		       const char *name, size_t len, uint64_t now)
+{
+	nd->meta.version = HAMMER2_INODE_VERSION_ONE;
+	nd->meta.type = va->type;
+	nd->meta.mode = va->mode & 07777;
+	nd->meta.rmajor = va->rmajor;
+	nd->meta.rminor = va->rminor;
+	hammer2_xid_to_uuid(&nd->meta.uid, va->uid);
+	hammer2_xid_to_uuid(&nd->meta.gid, va->gid);
+	nd->meta.inum = inum;
+	nd->meta.iparent = iparent;
+	nd->meta.nlinks = va->type == HAMMER2_OBJTYPE_DIRECTORY ? 2 : 1;
+	nd->meta.name_key = key;
+	nd->meta.name_len = (uint16_t)len;
+	h2_memcpy(nd->filename, name, len);
+	nd->meta.comp_algo = dd ? dd->meta.comp_algo
+				: HAMMER2_ENC_ALGO(HAMMER2_COMP_DEFAULT);
+	nd->meta.check_algo = dd ? dd->meta.check_algo
+				 : HAMMER2_ENC_ALGO(HAMMER2_CHECK_DEFAULT);
+	nd->meta.ncopies = 1;
+	nd->meta.ctime = va->ctime_us ? va->ctime_us : now;
+	nd->meta.mtime = va->mtime_us ? va->mtime_us : now;
+	nd->meta.atime = va->atime_us ? va->atime_us : now;
+	nd->meta.btime = now;
+	if (va->type != HAMMER2_OBJTYPE_DIRECTORY)
+		nd->meta.op_flags |= HAMMER2_OPFLAG_DIRECTDATA;
+}
+
+/*
+ * Create an inode named name in dip.  Errors: EEXIST, ENOTDIR, EINVAL,
+ * ENAMETOOLONG, ENOSPC (collision space full), media errors.
+ */
+int hammer2_inode_create(hammer2_inode_t *dip, const char *name, size_t len,
+			 const struct hammer2_vattr *va, const char *link,
+			 size_t linklen, hammer2_inode_t **ipp)
+{
+	hammer2_chain_t *chain;
+	hammer2_inode_data_t *dd;
+	hammer2_tid_t inum;
+	hammer2_key_t key;
+	int error;
+
+	*ipp = NULL;
+	error = dir_check(dip) | name_check(name, len);
+	if (error)
+		return error;
+	if (va->type == HAMMER2_OBJTYPE_UNKNOWN ||
+	    va->type > HAMMER2_OBJTYPE_WHITEOUT ||
+	    va->type == HAMMER2_OBJTYPE_HARDLINK)
+		return HAMMER2_ERROR_EINVAL;
+	error = hammer2_dir_find(dip, name, len, &chain);
+	if (error == 0) {
+		hammer2_chain_drop(chain);
+		return HAMMER2_ERROR_EEXIST;
+	}
+	if (error != HAMMER2_ERROR_ENOENT)
+		return error;
+	error = dir_free_key(dip->chain, name, len, &key);
+	if (error == 0)
+		error = pfs_alloc_inum(dip->pmp, &inum);
+	if (error)
+		return error;
+	dd = hammer2_ipdata(dip);
+	error = hammer2_chain_create(
+		dip->chain, &chain, HAMMER2_BREF_TYPE_INODE, key, 0,
+		HAMMER2_INODE_BYTES,
+		(uint8_t)(HAMMER2_ENC_CHECK(HAMMER2_DEC_ALGO(dd->meta.check_algo)) |
+			  HAMMER2_ENC_COMP(HAMMER2_COMP_NONE)));
+	if (error)
+		return error;
+	inode_init((hammer2_inode_data_t *)chain->data, hammer2_ipdata(dip), va,
+		   inum, dip->inum, key, name, len, hammer2_now(dip->pmp->hmp));
+	error = hammer2_chain_modify(dip->chain);
+	if (error == 0) {
+		dd = hammer2_ipdata(dip);
+		if (va->type == HAMMER2_OBJTYPE_DIRECTORY)
+			dd->meta.nlinks++;
+		inode_touch(dip, 1);
+		error = hammer2_inode_get(dip->pmp, chain, ipp);
+	}
+	hammer2_chain_drop(chain);
+	if (error == 0 && va->type == HAMMER2_OBJTYPE_SOFTLINK && linklen) {
+		ssize_t n = hammer2_file_write(*ipp, link, linklen, 0);
+		if (n < 0)
+			error = (int)-n;
+	}
+	return error;
+}
+
+static int dir_is_empty(hammer2_chain_t *chain, int *emptyp)
+{
+	hammer2_chain_t *child;
+	int error;
+
+	child = hammer2_chain_lookup(chain, HAMMER2_KEY_MIN, HAMMER2_KEY_MAX,
+				     HAMMER2_LOOKUP_NODATA, &error);
+	*emptyp = child == NULL;
+	if (child)
+		hammer2_chain_drop(child);
+	return error;
+}
+
+/*
+ * Remove a directory entry's inode chain (already looked up).  An inode
+ * that is still referenced (an open file) keeps its media until its last
+ * release.
+ */
+static int inode_remove_chain(hammer2_pfs_t *pmp, hammer2_chain_t *chain)
+{
+	hammer2_inode_data_t *ipd = (hammer2_inode_data_t *)chain->data;
+	hammer2_inode_t *ip = hammer2_inode_find(pmp, ipd->meta.inum);
+	int error;
+
+	if (ip && ip->chain == chain) {
+		error = hammer2_chain_delete(chain, HAMMER2_DELETE_KEEPMEDIA);
+		if (error)
+			return error;
+		ip->unlinked = 1;
+		error = hammer2_chain_modify(chain);
+		if (error == 0)
+			((hammer2_inode_data_t *)chain->data)->meta.nlinks = 0;
+		return error;
+	}
+	return hammer2_chain_delete(chain, 0);
+}
+
+/*
+ * unlink(2) (isdir = 0) or rmdir(2) (isdir = 1) of name in dip.  Errors:
+ * ENOENT, ENOTDIR, EISDIR, ENOTEMPTY, EINVAL ("." or ".."), media errors.
+ */
+int hammer2_inode_unlink(hammer2_inode_t *dip, const char *name, size_t len,
+			 int isdir)
+{
+	hammer2_chain_t *chain;
+	hammer2_inode_data_t *ipd;
+	int error, empty, type;
+
+	error = dir_check(dip) | name_check(name, len);
+	if (error)
+		return error;
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return isdir ? HAMMER2_ERROR_EINVAL : HAMMER2_ERROR_EISDIR;
+	error = hammer2_dir_find(dip, name, len, &chain);
+	if (error)
+		return error;
+	ipd = (hammer2_inode_data_t *)chain->data;
+	type = ipd->meta.type;
+	if (isdir && type != HAMMER2_OBJTYPE_DIRECTORY)
+		error = HAMMER2_ERROR_ENOTDIR;
+	else if (!isdir && type == HAMMER2_OBJTYPE_DIRECTORY)
+		error = HAMMER2_ERROR_EISDIR;
+	else if (isdir) {
+		error = dir_is_empty(chain, &empty);
+		if (error == 0 && !empty)
+			error = HAMMER2_ERROR_ENOTEMPTY;
+	}
+	if (error == 0)
+		error = inode_remove_chain(dip->pmp, chain);
+	hammer2_chain_drop(chain);
+	if (error == 0)
+		error = hammer2_chain_modify(dip->chain);
+	if (error == 0) {
+		if (type == HAMMER2_OBJTYPE_DIRECTORY)
+			hammer2_ipdata(dip)->meta.nlinks--;
+		inode_touch(dip, 1);
+	}
+	return error;
+}
+
+/* Is chain 'anc' an ancestor of (or equal to) chain c? */
+static int chain_is_ancestor(hammer2_chain_t *anc, hammer2_chain_t *c)
+{
+	for (; c; c = c->parent)
+		if (c == anc)
+			return 1;
+	return 0;
+}
+
+/* Give a moved inode chain its new name and parent. */
+static int inode_rename_chain(hammer2_chain_t *chain, hammer2_inode_t *tdip,
+			      const char *name, size_t len)
+{
+	hammer2_inode_data_t *ipd;
+	hammer2_key_t key;
+	int error;
+
+	error = dir_free_key(tdip->chain, name, len, &key);
+	if (error == 0)
+		error = hammer2_chain_rename(chain, tdip->chain, key);
+	if (error == 0)
+		error = hammer2_chain_modify(chain);
+	if (error)
+		return error;
+	ipd = (hammer2_inode_data_t *)chain->data;
+	ipd->meta.name_key = key;
+	ipd->meta.name_len = (uint16_t)len;
+	h2_memset(ipd->filename, 0, sizeof(ipd->filename));
+	h2_memcpy(ipd->filename, name, len);
+	ipd->meta.iparent = tdip->inum;
+	ipd->meta.ctime = hammer2_now(tdip->pmp->hmp);
+	return 0;
+}
+
+static int dir_nlink_adjust(hammer2_inode_t *dip, int delta)
+{
+	int error = hammer2_chain_modify(dip->chain);
+
+	if (error == 0) {
+		hammer2_ipdata(dip)->meta.nlinks += (uint64_t)(int64_t)delta;
+		inode_touch(dip, 1);
+	}
+	return error;
+}
+
+/*
+ * rename(2)/renameat2(2).  Errors: ENOENT, EEXIST (NOREPLACE), EINVAL
+ * (directory into itself), ENOTDIR, EISDIR, ENOTEMPTY, media errors.
+ */
+int hammer2_inode_rename(hammer2_inode_t *fdip, const char *fname,
+			 size_t flen, hammer2_inode_t *tdip, const char *tname,
+			 size_t tlen, int flags)
+{
+	hammer2_chain_t *fchain = NULL, *tchain = NULL;
+	int error, ftype, ttype = 0, empty;
+
+	error = dir_check(fdip) | dir_check(tdip) | name_check(fname, flen) |
+		name_check(tname, tlen);
+	if (error)
+		return error;
+	if ((flags & HAMMER2_RENAME_NOREPLACE) &&
+	    (flags & HAMMER2_RENAME_EXCHANGE))
+		return HAMMER2_ERROR_EINVAL;
+	error = hammer2_dir_find(fdip, fname, flen, &fchain);
+	if (error)
+		return error;
+	ftype = ((hammer2_inode_data_t *)fchain->data)->meta.type;
+	error = hammer2_dir_find(tdip, tname, tlen, &tchain);
+	if (error == HAMMER2_ERROR_ENOENT) {
+		tchain = NULL;
+		error = (flags & HAMMER2_RENAME_EXCHANGE) ? HAMMER2_ERROR_ENOENT
+							  : 0;
+	}
+	if (error)
+		goto done;
+	if (tchain == fchain)
+		goto done; /* same entry: nothing to do */
+	if (tchain)
+		ttype = ((hammer2_inode_data_t *)tchain->data)->meta.type;
+	if (tchain && (flags & HAMMER2_RENAME_NOREPLACE)) {
+		error = HAMMER2_ERROR_EEXIST;
+		goto done;
+	}
+	/* a directory may not move below itself */
+	if ((ftype == HAMMER2_OBJTYPE_DIRECTORY &&
+	     chain_is_ancestor(fchain, tdip->chain)) ||
+	    ((flags & HAMMER2_RENAME_EXCHANGE) &&
+	     ttype == HAMMER2_OBJTYPE_DIRECTORY &&
+	     chain_is_ancestor(tchain, fdip->chain))) {
+		error = HAMMER2_ERROR_EINVAL;
+		goto done;
+	}
+	if (flags & HAMMER2_RENAME_EXCHANGE) {
+		error = inode_rename_chain(fchain, tdip, tname, tlen);
+		if (error == 0)
+			error = inode_rename_chain(tchain, fdip, fname, flen);
+		if (error == 0 && fdip != tdip && ftype != ttype) {
+			int d = ftype == HAMMER2_OBJTYPE_DIRECTORY ? 1 : -1;
+			error = dir_nlink_adjust(tdip, d) |
+				dir_nlink_adjust(fdip, -d);
+		}
+		if (error == 0 && fdip != tdip)
+			error = dir_nlink_adjust(fdip, 0) |
+				dir_nlink_adjust(tdip, 0);
+		goto done;
+	}
+	if (tchain) {
+		if (ftype == HAMMER2_OBJTYPE_DIRECTORY &&
+		    ttype != HAMMER2_OBJTYPE_DIRECTORY)
+			error = HAMMER2_ERROR_ENOTDIR;
+		else if (ftype != HAMMER2_OBJTYPE_DIRECTORY &&
+			 ttype == HAMMER2_OBJTYPE_DIRECTORY)
+			error = HAMMER2_ERROR_EISDIR;
+		else if (ttype == HAMMER2_OBJTYPE_DIRECTORY) {
+			error = dir_is_empty(tchain, &empty);
+			if (error == 0 && !empty)
+				error = HAMMER2_ERROR_ENOTEMPTY;
+		}
+		if (error == 0)
+			error = inode_remove_chain(tdip->pmp, tchain);
+		if (error == 0 && ttype == HAMMER2_OBJTYPE_DIRECTORY)
+			error = dir_nlink_adjust(tdip, -1);
+		if (error)
+			goto done;
+	}
+	error = inode_rename_chain(fchain, tdip, tname, tlen);
+	if (error == 0 && ftype == HAMMER2_OBJTYPE_DIRECTORY && fdip != tdip)
+		error = dir_nlink_adjust(fdip, -1) | dir_nlink_adjust(tdip, 1);
+	else if (error == 0)
+		error = dir_nlink_adjust(fdip, 0) |
+			(fdip != tdip ? dir_nlink_adjust(tdip, 0) : 0);
+done:
+	if (fchain)
+		hammer2_chain_drop(fchain);
+	if (tchain)
+		hammer2_chain_drop(tchain);
+	return error;
+}
+
+/*
+ * readdir: cookie 0 is ".", 1 is "..", then entries in key order; the
+ * cookie after an entry is (key & USERMSK) + 1, so a resumed scan starts
+ * at the first key not yet returned whatever changed in between.
+ */
+int hammer2_inode_readdir(hammer2_inode_t *dip, uint64_t *cookie,
+			  hammer2_filldir_t fn, void *arg)
+{
+	hammer2_inode_data_t *dd = hammer2_ipdata(dip);
+	hammer2_chain_t *chain;
+	hammer2_key_t beg;
+	int error;
+
+	error = dir_check(dip);
+	if (error)
+		return error;
+	if (*cookie == 0) {
+		if (fn(arg, ".", 1, dip->inum, HAMMER2_OBJTYPE_DIRECTORY, 1))
+			return 0;
+		*cookie = 1;
+	}
+	if (*cookie == 1) {
+		hammer2_tid_t up = dd->meta.iparent ? dd->meta.iparent
+						    : dip->inum;
+		if (dd->meta.op_flags & HAMMER2_OPFLAG_PFSROOT)
+			up = dip->inum;
+		if (fn(arg, "..", 2, up, HAMMER2_OBJTYPE_DIRECTORY, 2))
+			return 0;
+		*cookie = 2;
+	}
+	beg = HAMMER2_DIRHASH_VISIBLE | (*cookie & HAMMER2_DIRHASH_USERMSK);
+	chain = hammer2_chain_lookup(dip->chain, beg, HAMMER2_KEY_MAX, 0,
+				     &error);
+	while (chain) {
+		hammer2_inode_data_t *ipd = (hammer2_inode_data_t *)chain->data;
+		uint64_t next = (chain->bref.key & HAMMER2_DIRHASH_USERMSK) + 1;
+
+		if (chain->bref.type == HAMMER2_BREF_TYPE_INODE) {
+			size_t nl = H2_MIN(ipd->meta.name_len,
+					   (uint16_t)HAMMER2_INODE_MAXNAME);
+			if (fn(arg, (const char *)ipd->filename, nl,
+			       ipd->meta.inum, ipd->meta.type, next)) {
+				hammer2_chain_drop(chain);
+				return 0;
+			}
+		}
+		*cookie = next;
+		chain = hammer2_chain_next(dip->chain, chain, HAMMER2_KEY_MAX, 0,
+					   &error);
+	}
+	return error;
+}
+
+/* ---------------- file data ---------------- */
+
+/* Smallest power of two >= 1 KiB holding valid bytes (<= 64 KiB). */
+static uint32_t block_bytes(uint64_t valid)
+{
+	uint32_t b = HAMMER2_ALLOC_MIN;
+
+	while (b < valid && b < LBLK)
+		b <<= 1;
+	return b;
+}
+
+/* DATA chain of the logical block at lbase, or NULL for a hole. */
+static int file_block(hammer2_inode_t *ip, hammer2_key_t lbase,
+		      hammer2_chain_t **chainp)
+{
+	hammer2_chain_t *chain;
+	int error;
+
+	chain = hammer2_chain_lookup(ip->chain, lbase, lbase + LMASK, 0, &error);
+	if (chain && (chain->bref.type != HAMMER2_BREF_TYPE_DATA ||
+		      chain->bref.key != lbase)) {
+		hammer2_chain_drop(chain);
+		chain = NULL;
+		error = HAMMER2_ERROR_BADBREF;
+	}
+	*chainp = chain;
+	return error;
+}
+
+/* Move embedded data (DIRECTDATA) out into a DATA block. */
+static int file_undirect(hammer2_inode_t *ip)
+{
+	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
+	char save[HAMMER2_EMBEDDED_BYTES];
+	uint64_t size = ipd->meta.size;
+	hammer2_chain_t *chain;
+	int error;
+
+	if (!(ipd->meta.op_flags & HAMMER2_OPFLAG_DIRECTDATA))
+		return 0;
+	error = hammer2_chain_modify(ip->chain);
+	if (error)
+		return error;
+	ipd = hammer2_ipdata(ip);
+	h2_memcpy(save, ipd->u.data, sizeof(save));
+	h2_memset(&ipd->u, 0, sizeof(ipd->u));
+	ipd->meta.op_flags &= ~HAMMER2_OPFLAG_DIRECTDATA;
+	if (size == 0 || hammer2_is_zero(save, (size_t)size))
+		return 0;
+	error = hammer2_chain_create(
+		ip->chain, &chain, HAMMER2_BREF_TYPE_DATA, 0, HAMMER2_PBUFRADIX,
+		block_bytes(size),
+		(uint8_t)HAMMER2_ENC_CHECK(HAMMER2_DEC_ALGO(ipd->meta.check_algo)));
+	if (error)
+		return error;
+	h2_memcpy(chain->data, save, (size_t)size);
+	chain->comp_algo = ipd->meta.comp_algo;
+	hammer2_chain_drop(chain);
+	return 0;
+}
+
+/* Delete a DATA chain whose whole buffer is zero (it becomes a hole). */
+static int file_maybe_hole(hammer2_chain_t *chain)
+{
+	if (!hammer2_is_zero(chain->data, chain->bytes))
+		return 0;
+	return hammer2_chain_delete(chain, 0);
+}
+
+/*
+ * Write len bytes at off, extending the file; returns
+ * bytes (>= 0) or a negated HAMMER2_ERROR_* flag set.
+ */
+ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,
+			   uint64_t off)
+{
+	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
+	const uint8_t *src = buf;
+	uint64_t nsize, pos;
+	int error;
+
+	if (ipd->meta.type == HAMMER2_OBJTYPE_DIRECTORY)
+		return -HAMMER2_ERROR_EISDIR;
+	if (len == 0)
+		return 0;
+	if (off > H2_MAX_FILE_SIZE || len > H2_MAX_FILE_SIZE - off)
+		return -HAMMER2_ERROR_EFBIG;
+	error = hammer2_chain_modify(ip->chain);
+	if (error)
+		return -error;
+	ipd = hammer2_ipdata(ip);
+	nsize = H2_MAX(ipd->meta.size, off + len);
+	if ((ipd->meta.op_flags & HAMMER2_OPFLAG_DIRECTDATA) &&
+	    nsize <= HAMMER2_EMBEDDED_BYTES) {
+		h2_memcpy(ipd->u.data + off, src, len);
+		ipd->meta.size = nsize;
+		inode_touch(ip, 1);
+		return (ssize_t)len;
+	}
+	error = file_undirect(ip);
+	if (error)
+		return -error;
+	for (pos = off; pos < off + len;) {
+		hammer2_key_t lbase = pos & ~LMASK;
+		uint32_t boff = (uint32_t)(pos - lbase);
+		uint32_t n = (uint32_t)H2_MIN((uint64_t)(LBLK - boff),
+					      off + len - pos);
+		uint32_t need = block_bytes(H2_MIN(nsize - lbase, (uint64_t)LBLK));
+		hammer2_chain_t *chain;
+
+		error = file_block(ip, lbase, &chain);
+		if (error)
+			return -error;
+		if (chain == NULL) {
+			if (hammer2_is_zero(src + (pos - off), n)) {
+				pos += n; /* zeros into a hole stay a hole */
+				continue;
+			}
+			error = hammer2_chain_create(
+				ip->chain, &chain, HAMMER2_BREF_TYPE_DATA, lbase,
+				HAMMER2_PBUFRADIX, need,
+				(uint8_t)HAMMER2_ENC_CHECK(
+					HAMMER2_DEC_ALGO(ipd->meta.check_algo)));
+			if (error)
+				return -error;
+		} else {
+			error = hammer2_chain_modify(chain);
+			if (error == 0 && chain->bytes < need)
+				error = hammer2_chain_resize(chain, need);
+			if (error) {
+				hammer2_chain_drop(chain);
+				return -error;
+			}
+		}
+		chain->comp_algo = ipd->meta.comp_algo;
+		h2_memcpy(chain->data + boff, src + (pos - off), n);
+		if (hammer2_is_zero(src + (pos - off), n))
+			error = file_maybe_hole(chain);
+		hammer2_chain_drop(chain);
+		if (error)
+			return -error;
+		pos += n;
+	}
+	ipd = hammer2_ipdata(ip);
+	ipd->meta.size = nsize;
+	inode_touch(ip, 1);
+	return (ssize_t)len;
+}
+
+/* Read up to len bytes at off; bytes (>= 0) or a negated error flag set. */
+ssize_t hammer2_file_read(hammer2_inode_t *ip, void *buf, size_t len,
+			  uint64_t off)
+{
+	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
+	uint8_t *dst = buf;
+	uint64_t size = ipd->meta.size, pos;
+	int error;
+
+	if (ipd->meta.type == HAMMER2_OBJTYPE_DIRECTORY)
+		return -HAMMER2_ERROR_EISDIR;
+	if (off >= size || len == 0)
+		return 0;
+	if (len > size - off)
+		len = (size_t)(size - off);
+	if (ipd->meta.op_flags & HAMMER2_OPFLAG_DIRECTDATA) {
+		if (size > HAMMER2_EMBEDDED_BYTES)
+			return -HAMMER2_ERROR_BADBREF;
+		h2_memcpy(dst, ipd->u.data + off, len);
+		return (ssize_t)len;
+	}
+	for (pos = off; pos < off + len;) {
+		hammer2_key_t lbase = pos & ~LMASK;
+		uint32_t boff = (uint32_t)(pos - lbase);
+		uint32_t n = (uint32_t)H2_MIN((uint64_t)(LBLK - boff),
+					      off + len - pos);
+		hammer2_chain_t *chain;
+
+		error = file_block(ip, lbase, &chain);
+		if (error)
+			return -error;
+		if (chain == NULL) {
+			h2_memset(dst + (pos - off), 0, n);
+		} else {
+			uint32_t have = boff < chain->bytes ? chain->bytes - boff
+							    : 0;
+			uint32_t c = H2_MIN(have, n);
+
+			if (c)
+				h2_memcpy(dst + (pos - off), chain->data + boff,
+					  c);
+			if (c < n)
+				h2_memset(dst + (pos - off) + c, 0, n - c);
+			hammer2_chain_drop(chain);
+		}
+		pos += n;
+	}
+	return (ssize_t)len;
+}
+
+/*
+ * truncate(2): shrink frees whole blocks past the end and zeroes the tail
+ * of the last one; growing leaves a hole.  Errors: EISDIR, EFBIG, media.
+ */
+int hammer2_file_truncate(hammer2_inode_t *ip, uint64_t nsize)
+{
+	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
+	hammer2_chain_t *chain;
+	uint64_t osize = ipd->meta.size;
+	hammer2_key_t lbase;
+	int error;
+
+	if (ipd->meta.type == HAMMER2_OBJTYPE_DIRECTORY)
+		return HAMMER2_ERROR_EISDIR;
+	if (nsize > H2_MAX_FILE_SIZE)
+		return HAMMER2_ERROR_EFBIG;
+	error = hammer2_chain_modify(ip->chain);
+	if (error)
+		return error;
+	ipd = hammer2_ipdata(ip);
+	if (ipd->meta.op_flags & HAMMER2_OPFLAG_DIRECTDATA) {
+		if (nsize <= HAMMER2_EMBEDDED_BYTES) {
+			if (nsize < osize)
+				h2_memset(ipd->u.data + nsize, 0,
+					  HAMMER2_EMBEDDED_BYTES - nsize);
+			goto done;
+		}
+		error = file_undirect(ip);
+		if (error)
+			return error;
+		goto done;
+	}
+	if (nsize >= osize)
+		goto done;
+	/* delete whole blocks at or past the rounded-up new size */
+	lbase = (nsize + LMASK) & ~LMASK;
+	for (;;) {
+		chain = hammer2_chain_lookup(ip->chain, lbase, HAMMER2_KEY_MAX,
+					     HAMMER2_LOOKUP_NODATA, &error);
+		if (chain == NULL)
+			break;
+		error = hammer2_chain_delete(chain, 0);
+		hammer2_chain_drop(chain);
+		if (error)
+			return error;
+	}
+	if (error)
+		return error;
+	/* zero the tail of the last partial block and shrink it */
+	if (nsize & LMASK) {
+		uint32_t keep = (uint32_t)(nsize & LMASK);
+
+		error = file_block(ip, nsize & ~LMASK, &chain);
+		if (error)
+			return error;
+		if (chain) {
+			error = hammer2_chain_modify(chain);
+			if (error == 0 && keep < chain->bytes)
+				h2_memset(chain->data + keep, 0,
+					  chain->bytes - keep);
+			if (error == 0 && block_bytes(keep) < chain->bytes)
+				error = hammer2_chain_resize(chain,
+							     block_bytes(keep));
+			if (error == 0)
+				error = file_maybe_hole(chain);
+			hammer2_chain_drop(chain);
+			if (error)
+				return error;
+		}
+	}
+done:
+	ipd = hammer2_ipdata(ip);
+	ipd->meta.size = nsize;
+	inode_touch(ip, 1);
+	return 0;
+}

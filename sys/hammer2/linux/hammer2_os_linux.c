@@ -1,0 +1,321 @@
+/*
+ * hammer2_os_linux.c - kernel side of the seam (see ../hammer2_os.h).
+ *
+ * Memory comes from kvzalloc() inside a NOFS allocation scope: the core
+ * runs under writeback and must not recurse into filesystem reclaim, and
+ * GFP_KERNEL (scoped to NOFS) keeps kvmalloc's vmalloc fallback for the
+ * large buffers (volume header copy, 64 KiB blocks).
+ *
+ * The codecs need workspaces (lz4 16 KiB, deflate ~270 KiB, inflate ~44
+ * KiB).  They are allocated on first use, each protected by its own mutex
+ * (the core serialises per device anyway) and freed at module exit.
+ */
+#include "hammer2_os.h"
+
+#include <linux/build_bug.h>
+#include <linux/bug.h>
+#include <linux/kernel.h>
+#include <linux/mutex.h>
+#include <linux/printk.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sort.h>
+#include <linux/crc32c.h>
+#include <linux/xxhash.h>
+#include <crypto/sha2.h>
+#include <linux/lz4.h>
+#include <linux/zlib.h>
+
+/* ----- memory ----- */
+
+void *hammer2_alloc(size_t bytes)
+{
+	unsigned int nofs;
+	void *p;
+
+	/* like userland: 0 bytes still gives a unique, freeable pointer */
+	nofs = memalloc_nofs_save();
+	p = kvzalloc(bytes ? bytes : 1, GFP_KERNEL);
+	memalloc_nofs_restore(nofs);
+	return p;
+}
+
+void hammer2_free(void *p)
+{
+	kvfree(p);
+}
+
+/* ----- locks ----- */
+
+static_assert(sizeof(struct mutex) <= sizeof(((hammer2_mtx_t *)0)->mutex),
+	      "HAMMER2_LINUX_MUTEX_WORDS too small for struct mutex");
+static_assert(__alignof__(struct mutex) <= __alignof__(unsigned long),
+	      "struct mutex alignment");
+
+static inline struct mutex *h2_mutex(hammer2_mtx_t *m)
+{
+	return (struct mutex *)m->mutex;
+}
+
+void hammer2_mtx_init(hammer2_mtx_t *m)
+{
+	memset(m, 0, sizeof(*m));
+	mutex_init(h2_mutex(m));
+}
+
+void hammer2_mtx_destroy(hammer2_mtx_t *m)
+{
+	H2_ASSERT(!mutex_is_locked(h2_mutex(m)));
+	H2_ASSERT(m->owner == NULL);
+	mutex_destroy(h2_mutex(m));
+}
+
+void hammer2_mtx_lock(hammer2_mtx_t *m)
+{
+	/* recursion would deadlock: catch it as the programming error it is */
+	H2_ASSERT(READ_ONCE(m->owner) != current);
+	mutex_lock(h2_mutex(m));
+	WRITE_ONCE(m->owner, current);
+}
+
+void hammer2_mtx_unlock(hammer2_mtx_t *m)
+{
+	H2_ASSERT(mutex_is_locked(h2_mutex(m)));
+	H2_ASSERT(READ_ONCE(m->owner) == current);
+	WRITE_ONCE(m->owner, NULL);
+	mutex_unlock(h2_mutex(m));
+}
+
+bool hammer2_mtx_owned(hammer2_mtx_t *m)
+{
+	return mutex_is_locked(h2_mutex(m)) && READ_ONCE(m->owner) == current;
+}
+
+/* ----- asserts, logging, sorting ----- */
+
+void hammer2_assert_fail(const char *expr, const char *file, int line)
+{
+	printk(KERN_EMERG "hammer2: assertion \"%s\" failed at %s:%d\n", expr,
+	       file, line);
+	BUG();
+}
+
+int h2_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void hammer2_log(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+
+	/* one line per call whether or not the caller ended it with \n */
+	len = strlen(buf);
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	printk(KERN_INFO "hammer2: %s\n", buf);
+}
+
+void hammer2_sort(void *base, size_t n, size_t size,
+		  int (*cmp)(const void *, const void *))
+{
+	sort(base, n, size, cmp, NULL);
+}
+
+/* ----- check codes ----- */
+
+/*
+ * libcrc32c's crc32c() is the raw CRC update (no pre/post inversion), so
+ * the standard iSCSI CRC32C is crc32c(~0, ...) ^ ~0 (0xE3069283 for
+ * "123456789").  Long buffers are fed in chunks (length is unsigned int).
+ */
+uint32_t hammer2_icrc32(const void *buf, size_t bytes)
+{
+	const uint8_t *p = buf;
+	u32 crc = ~0U;
+
+	while (bytes > 0) {
+		unsigned int n = bytes > 0x40000000 ? 0x40000000 : bytes;
+
+		crc = crc32c(crc, p, n);
+		p += n;
+		bytes -= n;
+	}
+	return crc ^ ~0U;
+}
+
+uint64_t hammer2_xxh64(const void *buf, size_t bytes, uint64_t seed)
+{
+	return xxh64(buf, bytes, seed);
+}
+
+void hammer2_sha256(const void *buf, size_t bytes, uint8_t out[32])
+{
+	struct sha256_state st;
+	const u8 *p = buf;
+
+	sha256_init(&st);
+	while (bytes > 0) {
+		unsigned int n = bytes > 0x40000000 ? 0x40000000 : bytes;
+
+		sha256_update(&st, p, n);
+		p += n;
+		bytes -= n;
+	}
+	sha256_final(&st, out); /* also wipes st */
+}
+
+/* ----- codecs ----- */
+
+struct h2_workspace {
+	struct mutex lock;
+	void *mem;
+};
+
+static struct h2_workspace h2_lz4_ws = {
+	.lock = __MUTEX_INITIALIZER(h2_lz4_ws.lock),
+};
+static struct h2_workspace h2_deflate_ws = {
+	.lock = __MUTEX_INITIALIZER(h2_deflate_ws.lock),
+};
+static struct h2_workspace h2_inflate_ws = {
+	.lock = __MUTEX_INITIALIZER(h2_inflate_ws.lock),
+};
+
+/* Lock ws and return its memory (allocated on first use), NULL on ENOMEM. */
+static void *h2_ws_get(struct h2_workspace *ws, size_t bytes)
+{
+	mutex_lock(&ws->lock);
+	if (ws->mem == NULL) {
+		unsigned int nofs = memalloc_nofs_save();
+
+		ws->mem = kvmalloc(bytes, GFP_KERNEL);
+		memalloc_nofs_restore(nofs);
+	}
+	if (ws->mem == NULL)
+		mutex_unlock(&ws->lock);
+	return ws->mem;
+}
+
+static void h2_ws_put(struct h2_workspace *ws)
+{
+	mutex_unlock(&ws->lock);
+}
+
+static void h2_ws_free(struct h2_workspace *ws)
+{
+	mutex_lock(&ws->lock);
+	kvfree(ws->mem);
+	ws->mem = NULL;
+	mutex_unlock(&ws->lock);
+}
+
+void hammer2_os_linux_exit(void)
+{
+	h2_ws_free(&h2_lz4_ws);
+	h2_ws_free(&h2_deflate_ws);
+	h2_ws_free(&h2_inflate_ws);
+}
+
+int hammer2_os_lz4_compress(const void *src, int srclen, void *dst, int dstcap)
+{
+	void *wrkmem;
+	int n;
+
+	if (srclen < 0 || dstcap <= 0)
+		return 0;
+	wrkmem = h2_ws_get(&h2_lz4_ws, LZ4_MEM_COMPRESS);
+	if (wrkmem == NULL)
+		return 0; /* store uncompressed */
+	n = LZ4_compress_default(src, dst, srclen, dstcap, wrkmem);
+	h2_ws_put(&h2_lz4_ws);
+	return n > 0 ? n : 0;
+}
+
+int hammer2_os_lz4_decompress(const void *src, int srclen, void *dst,
+			      int dstcap)
+{
+	int n;
+
+	if (srclen < 0 || dstcap < 0)
+		return -EINVAL;
+	n = LZ4_decompress_safe(src, dst, srclen, dstcap);
+	return n >= 0 ? n : -EIO;
+}
+
+/*
+ * zlib streams (header + adler32), like userland compress2()/uncompress():
+ * windowBits 15, memLevel 8.  Levels outside 1..9 mean the zlib default (6).
+ */
+int hammer2_os_zlib_compress(const void *src, int srclen, void *dst, int dstcap,
+			     int level)
+{
+	z_stream strm;
+	int n = 0;
+
+	if (srclen < 0 || dstcap <= 0)
+		return 0;
+	if (level < 1 || level > 9)
+		level = Z_DEFAULT_COMPRESSION;
+	memset(&strm, 0, sizeof(strm));
+	strm.workspace =
+		h2_ws_get(&h2_deflate_ws,
+			  zlib_deflate_workspacesize(MAX_WBITS, DEF_MEM_LEVEL));
+	if (strm.workspace == NULL)
+		return 0;
+	if (zlib_deflateInit2(&strm, level, Z_DEFLATED, MAX_WBITS,
+			      DEF_MEM_LEVEL, Z_DEFAULT_STRATEGY) != Z_OK)
+		goto out;
+	strm.next_in = src;
+	strm.avail_in = srclen;
+	strm.next_out = dst;
+	strm.avail_out = dstcap;
+	if (zlib_deflate(&strm, Z_FINISH) == Z_STREAM_END)
+		n = (int)strm.total_out;
+	zlib_deflateEnd(&strm);
+out:
+	h2_ws_put(&h2_deflate_ws);
+	return n;
+}
+
+int hammer2_os_zlib_decompress(const void *src, int srclen, void *dst,
+			       int dstcap)
+{
+	z_stream strm;
+	int n = -EIO;
+
+	if (srclen < 0 || dstcap < 0)
+		return -EINVAL;
+	memset(&strm, 0, sizeof(strm));
+	strm.workspace =
+		h2_ws_get(&h2_inflate_ws, zlib_inflate_workspacesize());
+	if (strm.workspace == NULL)
+		return -ENOMEM;
+	if (zlib_inflateInit2(&strm, MAX_WBITS) != Z_OK)
+		goto out;
+	strm.next_in = src;
+	strm.avail_in = srclen;
+	strm.next_out = dst;
+	strm.avail_out = dstcap;
+	if (zlib_inflate(&strm, Z_FINISH) == Z_STREAM_END)
+		n = (int)strm.total_out;
+	zlib_inflateEnd(&strm);
+out:
+	h2_ws_put(&h2_inflate_ws);
+	return n;
+}

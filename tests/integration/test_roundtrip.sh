@@ -1,0 +1,247 @@
+#!/bin/bash
+# test_roundtrip.sh - import a generated tree into a fresh image, export it
+# in a separate process (close + reopen) and compare exactly: file data,
+# types, modes (set-id bits included), uid/gid, mtimes (microseconds),
+# symlink targets, device numbers; holes must stay holes.  Then fsck.
+# Repeated for several compression/check settings, and with $ASAN_BIN.
+#
+# Environment: BIN (default build/bin), ASAN_BIN (optional), SRCDIR, TMPDIR.
+# Last line: "test_roundtrip: N passed, N failed".
+set -u
+NAME=test_roundtrip
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+BIN=${BIN:-$SRCDIR/build/bin}
+W=$(mktemp -d "${TMPDIR:-/tmp}/h2rt.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-exitcode=87:print_stacktrace=1}
+PASS=0
+FAIL=0
+
+ok() {
+	PASS=$((PASS + 1))
+	echo "ok   $*"
+}
+
+bad() {
+	FAIL=$((FAIL + 1))
+	echo "FAIL $*"
+	if [ -s "$W/err" ]; then
+		tail -n 12 "$W/err" | sed 's/^/     | /'
+	fi
+}
+
+# check DESC CMD...: must exit 0 without sanitizer reports.
+check() {
+	local desc=$1
+	shift
+	"$@" >"$W/out" 2>"$W/err"
+	local rc=$?
+	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$W/err"; then
+		bad "$desc: sanitizer report (exit $rc)"
+		return 1
+	elif [ "$rc" -ne 0 ]; then
+		bad "$desc: exit $rc"
+		return 1
+	fi
+	ok "$desc"
+	return 0
+}
+
+# ----- the source tree -----
+SRC=$W/src
+gen_tree() {
+	local d=$SRC
+	mkdir -p "$d"
+	# sizes around every boundary that matters (embedded 512, 1 KiB
+	# allocation, 64 KiB blocks, indirect blocks)
+	for s in 0 1 511 512 513 1023 1024 4095 65535 65536 65537 1048583; do
+		head -c "$s" /dev/urandom >"$d/rand_$s"
+		yes 'highly compressible text, line after line' | head -c "$s" >"$d/text_$s"
+	done
+	head -c 3145728 /dev/urandom >"$d/random_3m"
+	yes 'the quick brown fox jumps over the lazy dog' | head -c 2097152 >"$d/text_2m"
+	head -c 300000 /dev/zero >"$d/zeros_300k"
+	head -c 65536 /dev/zero >"$d/zeros_64k"
+	# sparse: data in the middle, a hole at the start and at the end
+	truncate -s 10M "$d/sparse_mid"
+	printf 'island of data' | dd of="$d/sparse_mid" bs=1 seek=3145728 conv=notrunc status=none
+	truncate -s 5M "$d/sparse_all"
+	head -c 70000 /dev/urandom >"$d/sparse_tail"
+	truncate -s 8M "$d/sparse_tail"
+	truncate -s 6M "$d/sparse_head"
+	head -c 1000 /dev/urandom | dd of="$d/sparse_head" bs=1 seek=6290000 conv=notrunc status=none
+	# nested directories
+	local n="$d/nest"
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		n="$n/level$i"
+	done
+	mkdir -p "$n"
+	echo deep >"$n/deep.txt"
+	mkdir "$d/empty_dir"
+	# a big directory (indirect blocks in the directory)
+	mkdir "$d/many"
+	for i in $(seq 1 300); do
+		echo "entry $i" >"$d/many/file_$i"
+	done
+	mkdir "$d/many/subdir"
+	# names
+	local long255
+	long255=$(printf 'n%.0s' $(seq 1 255))
+	echo long >"$d/$long255"
+	mkdir "$d/d$(printf 'x%.0s' $(seq 1 254))"
+	echo spaced >"$d/name with spaces"
+	echo unicode >"$d/ünïcödé-名前"
+	echo dots >"$d/..hidden..."
+	# symlinks
+	ln -s rand_1 "$d/link_rel"
+	ln -s /etc/hostname "$d/link_abs"
+	ln -s does/not/exist "$d/link_dangling"
+	ln -s "$(printf 'a/%.0s' $(seq 1 300))target" "$d/link_long"
+	ln -s nest "$d/link_dir"
+	# special files
+	mkfifo "$d/fifo"
+	if [ "$(id -u)" -eq 0 ]; then
+		mknod "$d/cdev" c 1 3
+		mknod "$d/bdev" b 7 200
+		chown 1234:5678 "$d/text_1"
+		chown -h 4321:8765 "$d/link_rel"
+	fi
+	# modes
+	chmod 0600 "$d/rand_1"
+	chmod 0755 "$d/rand_511"
+	chmod 04755 "$d/rand_512"
+	chmod 02711 "$d/rand_513"
+	chmod 0444 "$d/text_1023"
+	chmod 01777 "$d/empty_dir"
+	chmod 0700 "$d/many/subdir"
+	# times: files, a symlink and directories (directories last)
+	touch -h -d '2001-02-03 04:05:06.123456789' "$d/rand_0" "$d/link_rel"
+	touch -d '1999-12-31 23:59:59' "$d/text_0"
+	touch -d '2030-01-01 00:00:01.5' "$d/many/file_1"
+	touch -d '2010-10-10 10:10:10' "$d/empty_dir" "$d/many" "$d/nest/level1"
+}
+
+# ----- comparison -----
+COMPARE=$W/compare.py
+cat >"$COMPARE" <<'EOF'
+import os, stat, sys
+
+def walk(root):
+    out = {}
+    for dp, dns, fns in os.walk(root):
+        for n in dns + fns:
+            p = os.path.join(dp, n)
+            out[os.path.relpath(p, root)] = os.lstat(p)
+    return out
+
+a_root, b_root = sys.argv[1], sys.argv[2]
+check_owner = os.geteuid() == 0
+a, b = walk(a_root), walk(b_root)
+errs = []
+for k in sorted(set(a) - set(b)):
+    errs.append("missing in export: " + k)
+for k in sorted(set(b) - set(a)):
+    errs.append("extra in export: " + k)
+for k in sorted(set(a) & set(b)):
+    sa, sb = a[k], b[k]
+    pa, pb = os.path.join(a_root, k), os.path.join(b_root, k)
+    if stat.S_IFMT(sa.st_mode) != stat.S_IFMT(sb.st_mode):
+        errs.append("type differs: %s %o %o" % (k, sa.st_mode, sb.st_mode))
+        continue
+    if not stat.S_ISLNK(sa.st_mode) and \
+            stat.S_IMODE(sa.st_mode) != stat.S_IMODE(sb.st_mode):
+        errs.append("mode differs: %s %o %o" % (k, stat.S_IMODE(sa.st_mode),
+                                                stat.S_IMODE(sb.st_mode)))
+    if check_owner and (sa.st_uid, sa.st_gid) != (sb.st_uid, sb.st_gid):
+        errs.append("owner differs: %s %d:%d %d:%d" % (k, sa.st_uid,
+                    sa.st_gid, sb.st_uid, sb.st_gid))
+    if sa.st_mtime_ns // 1000 != sb.st_mtime_ns // 1000:
+        errs.append("mtime differs: %s %d %d" % (k, sa.st_mtime_ns,
+                                                 sb.st_mtime_ns))
+    if stat.S_ISLNK(sa.st_mode):
+        if os.readlink(pa) != os.readlink(pb):
+            errs.append("symlink target differs: " + k)
+    elif stat.S_ISREG(sa.st_mode):
+        if sa.st_size != sb.st_size:
+            errs.append("size differs: %s %d %d" % (k, sa.st_size, sb.st_size))
+        else:
+            with open(pa, "rb") as fa, open(pb, "rb") as fb:
+                while True:
+                    x, y = fa.read(1 << 20), fb.read(1 << 20)
+                    if x != y:
+                        errs.append("content differs: " + k)
+                        break
+                    if not x:
+                        break
+        # a sparse source must not come back fully allocated
+        if sa.st_blocks * 512 < sa.st_size // 2 and \
+                sb.st_blocks * 512 > sa.st_blocks * 512 + (1 << 20):
+            errs.append("holes lost: %s %d -> %d blocks" % (k, sa.st_blocks,
+                                                           sb.st_blocks))
+    elif stat.S_ISCHR(sa.st_mode) or stat.S_ISBLK(sa.st_mode):
+        if sa.st_rdev != sb.st_rdev:
+            errs.append("rdev differs: " + k)
+for e in errs[:50]:
+    print(e)
+print("compared %d entries, %d differences" % (len(a), len(errs)))
+sys.exit(1 if errs else 0)
+EOF
+
+# roundtrip BINDIR TAG NEWFS_OPTS...
+roundtrip() {
+	local B=$1 tag=$2
+	shift 2
+	local IMG=$W/rt.img OUT=$W/out_$tag
+	rm -rf "$IMG" "$OUT"
+	if [ ! -x "$B/hammer2" ] || [ ! -x "$B/newfs_hammer2" ]; then
+		bad "[$tag] tools not built in $B"
+		return
+	fi
+	check "[$tag] newfs $*" "$B/newfs_hammer2" -s 2g "$@" "$IMG" || return
+	check "[$tag] import" "$B/hammer2" -f "$IMG" import "$SRC" /tree/copy || return
+	check "[$tag] export (new process)" "$B/hammer2" -f "$IMG" export /tree/copy "$OUT" || return
+	if python3 "$COMPARE" "$SRC" "$OUT" >"$W/cmp" 2>&1; then
+		ok "[$tag] exported tree equals the source ($(tail -n 1 "$W/cmp"))"
+	else
+		FAIL=$((FAIL + 1))
+		echo "FAIL [$tag] exported tree differs"
+		sed 's/^/     | /' "$W/cmp" | head -n 40
+	fi
+	check "[$tag] stat of the sparse file" "$B/hammer2" -f "$IMG" stat /tree/copy/sparse_mid &&
+		if awk '/Physical:/ { for (i = 1; i <= NF; i++) if ($i == "Physical:") p = $(i + 1) } END { exit !(p < 1048576) }' "$W/out"; then
+			ok "[$tag] sparse file uses little media"
+		else
+			bad "[$tag] sparse file: $(grep Physical "$W/out")"
+		fi
+	check "[$tag] cat of a 1 MiB+7 file" "$B/hammer2" -f "$IMG" cat /tree/copy/rand_1048583 &&
+		if cmp -s "$W/out" "$SRC/rand_1048583"; then ok "[$tag] cat matches"; else bad "[$tag] cat differs"; fi
+	check "[$tag] show" "$B/hammer2" -f "$IMG" show &&
+		if grep -q FAILED "$W/out"; then bad "[$tag] show reports FAILED blocks"; else ok "[$tag] show: all blocks ok"; fi
+	if [ -x "$B/fsck_hammer2" ]; then
+		check "[$tag] fsck" "$B/fsck_hammer2" "$IMG"
+	else
+		echo "skip [$tag] fsck_hammer2 not built"
+	fi
+	# a second import on top replaces files and merges directories
+	check "[$tag] re-import over the same tree" "$B/hammer2" -f "$IMG" import "$SRC" /tree/copy &&
+		check "[$tag] export after re-import" "$B/hammer2" -f "$IMG" export /tree/copy "$OUT.2" &&
+		if python3 "$COMPARE" "$SRC" "$OUT.2" >"$W/cmp" 2>&1; then
+			ok "[$tag] re-imported tree equals the source"
+		else
+			bad "[$tag] re-imported tree differs: $(head -n 3 "$W/cmp")"
+		fi
+	rm -rf "$IMG" "$OUT" "$OUT.2"
+}
+
+gen_tree
+roundtrip "$BIN" default
+roundtrip "$BIN" zlib-sha192 -c zlib -C sha192
+roundtrip "$BIN" zlib9-crc32 -c zlib:9 -C crc32
+roundtrip "$BIN" none-none -c none -C none
+if [ -n "${ASAN_BIN:-}" ] && [ -d "${ASAN_BIN:-}" ]; then
+	roundtrip "$ASAN_BIN" asan-default
+	roundtrip "$ASAN_BIN" asan-zlib-sha192 -c zlib -C sha192
+fi
+echo "$NAME: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
