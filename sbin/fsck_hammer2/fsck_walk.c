@@ -775,8 +775,8 @@ static int check_freemap(struct fsck_ctx *ctx)
 			uint64_t freeb = 0;
 			int c, st;
 
-			for (c = 0; c < HAMMER2_FREEMAP_LEVEL0_SIZE /
-					    HAMMER2_FREEMAP_BLOCK_SIZE; ++c) {
+			for (c = 0; c < (int)(HAMMER2_FREEMAP_LEVEL0_SIZE /
+					      HAMMER2_FREEMAP_BLOCK_SIZE); ++c) {
 				uint64_t coff = seg + ((uint64_t)c << 14);
 				uint64_t chunk = coff >> 14;
 

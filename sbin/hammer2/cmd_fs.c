@@ -17,8 +17,8 @@
 #define FS_IOSIZE 65536
 
 /* readdir callback: keep every entry except "." and "..". */
-static int h2_dlist_add(void *arg, const char *name, size_t len,
-			uint64_t inum, uint8_t type, uint64_t next)
+static int h2_dlist_add(void *arg, const char *name, size_t len, uint64_t inum,
+			uint8_t type, uint64_t next)
 {
 	struct h2_dlist *l = arg;
 
@@ -70,7 +70,7 @@ static int h2_dent_cmp(const void *a, const void *b)
 }
 
 /* Read a whole directory into l (see hammer2_cli.h). */
-int h2_readdir_all(hammer2_inode_t *dip, struct h2_dlist *l, int sort)
+int h2_readdir_all(hammer2_inode_t *dip, struct h2_dlist *l, int flags)
 {
 	uint64_t cookie = 0;
 	int rc;
@@ -79,13 +79,13 @@ int h2_readdir_all(hammer2_inode_t *dip, struct h2_dlist *l, int sort)
 	rc = hammer2_vop_readdir(dip, &cookie, h2_dlist_add, l);
 	if (rc == 0 && l->nomem)
 		rc = ENOMEM;
-	if (rc) {
+	if (rc && !(flags & H2_RD_KEEP)) {
 		h2_dlist_free(l);
 		return rc;
 	}
-	if (sort && l->n > 1)
+	if ((flags & H2_RD_SORT) && l->n > 1)
 		qsort(l->v, l->n, sizeof(*l->v), h2_dent_cmp);
-	return 0;
+	return rc;
 }
 
 /* "drwxr-xr-x" style mode string. */
@@ -95,14 +95,30 @@ static void h2_modestr(int type, uint32_t mode, char out[11])
 	int i;
 
 	switch (type) {
-	case HAMMER2_OBJTYPE_DIRECTORY: out[0] = 'd'; break;
-	case HAMMER2_OBJTYPE_SOFTLINK: out[0] = 'l'; break;
-	case HAMMER2_OBJTYPE_FIFO: out[0] = 'p'; break;
-	case HAMMER2_OBJTYPE_CDEV: out[0] = 'c'; break;
-	case HAMMER2_OBJTYPE_BDEV: out[0] = 'b'; break;
-	case HAMMER2_OBJTYPE_SOCKET: out[0] = 's'; break;
-	case HAMMER2_OBJTYPE_REGFILE: out[0] = '-'; break;
-	default: out[0] = '?'; break;
+	case HAMMER2_OBJTYPE_DIRECTORY:
+		out[0] = 'd';
+		break;
+	case HAMMER2_OBJTYPE_SOFTLINK:
+		out[0] = 'l';
+		break;
+	case HAMMER2_OBJTYPE_FIFO:
+		out[0] = 'p';
+		break;
+	case HAMMER2_OBJTYPE_CDEV:
+		out[0] = 'c';
+		break;
+	case HAMMER2_OBJTYPE_BDEV:
+		out[0] = 'b';
+		break;
+	case HAMMER2_OBJTYPE_SOCKET:
+		out[0] = 's';
+		break;
+	case HAMMER2_OBJTYPE_REGFILE:
+		out[0] = '-';
+		break;
+	default:
+		out[0] = '?';
+		break;
 	}
 	for (i = 0; i < 9; i++)
 		out[i + 1] = (mode & (0400 >> i)) ? rwx[i] : '-';
@@ -208,7 +224,7 @@ int cmd_ls(struct h2cli *c, int ac, char **av)
 			h2_ls_long(ip, path);
 		else
 			printf("%s\n", path);
-	} else if ((rc = h2_readdir_all(ip, &l, 1)) != 0) {
+	} else if ((rc = h2_readdir_all(ip, &l, H2_RD_SORT)) != 0) {
 		h2_warn("%s: %s", path, strerror(rc));
 		if (rc == EIO)
 			h2_diag_inode(c, ip, 0, HAMMER2_KEY_MAX);
@@ -291,14 +307,22 @@ int cmd_cat(struct h2cli *c, int ac, char **av)
 static const char *h2_stat_typestr(int type)
 {
 	switch (type) {
-	case HAMMER2_OBJTYPE_DIRECTORY: return "directory";
-	case HAMMER2_OBJTYPE_REGFILE: return "regular file";
-	case HAMMER2_OBJTYPE_FIFO: return "fifo";
-	case HAMMER2_OBJTYPE_CDEV: return "character special file";
-	case HAMMER2_OBJTYPE_BDEV: return "block special file";
-	case HAMMER2_OBJTYPE_SOFTLINK: return "symbolic link";
-	case HAMMER2_OBJTYPE_SOCKET: return "socket";
-	default: return h2_objtype_str(type);
+	case HAMMER2_OBJTYPE_DIRECTORY:
+		return "directory";
+	case HAMMER2_OBJTYPE_REGFILE:
+		return "regular file";
+	case HAMMER2_OBJTYPE_FIFO:
+		return "fifo";
+	case HAMMER2_OBJTYPE_CDEV:
+		return "character special file";
+	case HAMMER2_OBJTYPE_BDEV:
+		return "block special file";
+	case HAMMER2_OBJTYPE_SOFTLINK:
+		return "symbolic link";
+	case HAMMER2_OBJTYPE_SOCKET:
+		return "socket";
+	default:
+		return h2_objtype_str(type);
 	}
 }
 
@@ -335,7 +359,8 @@ int cmd_stat(struct h2cli *c, int ac, char **av)
 		}
 		printf("\n");
 		printf("  Size: %-15ju Blocks: %-10ju Physical: %-12ju %s\n",
-		       (uintmax_t)va.size, (uintmax_t)(va.phys_bytes + 511) / 512,
+		       (uintmax_t)va.size,
+		       (uintmax_t)(va.phys_bytes + 511) / 512,
 		       (uintmax_t)va.phys_bytes, h2_stat_typestr(va.type));
 		printf(" Inode: %-15ju Links: %ju", (uintmax_t)va.inum,
 		       (uintmax_t)va.nlinks);

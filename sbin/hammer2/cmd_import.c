@@ -35,17 +35,17 @@
 /* Counters and progress shared by import and export. */
 struct xfer {
 	struct h2cli *c;
-	const char *verb;    /* "import" / "export" */
-	uint64_t files;	     /* objects created */
-	uint64_t bytes;	     /* file bytes copied (logical) */
-	uint64_t errors;     /* non-fatal errors (reported) */
-	uint64_t hardlinks;  /* host files with st_nlink > 1 */
-	uint64_t skipped;    /* objects not exported */
-	int fatal;	     /* stop the walk (ENOSPC, EROFS, ...) */
-	int tty;	     /* progress line on stderr */
-	int root;	     /* running as root (export) */
-	double last;	     /* time of the last progress update */
-	uint8_t *buf;	     /* XFER_CHUNK bytes */
+	const char *verb;   /* "import" / "export" */
+	uint64_t files;	    /* objects created */
+	uint64_t bytes;	    /* file bytes copied (logical) */
+	uint64_t errors;    /* non-fatal errors (reported) */
+	uint64_t hardlinks; /* host files with st_nlink > 1 */
+	uint64_t skipped;   /* objects not exported */
+	int fatal;	    /* stop the walk (ENOSPC, EROFS, ...) */
+	int tty;	    /* progress line on stderr */
+	int root;	    /* running as root (export) */
+	double last;	    /* time of the last progress update */
+	uint8_t *buf;	    /* XFER_CHUNK bytes */
 };
 
 /* Monotonic seconds. */
@@ -82,8 +82,8 @@ static void xfer_warn(struct xfer *x, const char *path, const char *what,
 	if (x->tty)
 		fputc('\n', stderr);
 	if (err)
-		h2_warn("%s: %s%s%s", path, what ? what : "",
-			what ? ": " : "", strerror(err));
+		h2_warn("%s: %s%s%s", path, what ? what : "", what ? ": " : "",
+			strerror(err));
 	else
 		h2_warn("%s: %s", path, what);
 }
@@ -163,9 +163,8 @@ static void imp_vattr(const struct stat *st, struct hammer2_vattr *va)
 /* Set atime/mtime (and mode, which create may have masked) of ip. */
 static int imp_settimes(hammer2_inode_t *ip, const struct hammer2_vattr *va)
 {
-	return hammer2_vop_setattr(ip, va,
-				   HAMMER2_VA_ATIME | HAMMER2_VA_MTIME |
-					   HAMMER2_VA_MODE);
+	return hammer2_vop_setattr(
+		ip, va, HAMMER2_VA_ATIME | HAMMER2_VA_MTIME | HAMMER2_VA_MODE);
 }
 
 /* Copy a host regular file's data into ip. */
@@ -182,7 +181,7 @@ static int imp_filedata(struct xfer *x, int fd, hammer2_inode_t *ip,
 
 		if (data < 0) {
 			if (errno == ENXIO)
-				break; /* only a hole up to EOF */
+				break;	   /* only a hole up to EOF */
 			data = (off_t)off; /* SEEK_DATA unsupported */
 			hole = (off_t)size;
 		} else {
@@ -240,8 +239,8 @@ static int imp_dir(struct xfer *x, int dfd, const char *hpath,
  * Create name in dip from the host object (dfd, name); replaces an
  * existing non-directory, merges into an existing directory.
  */
-static int imp_one(struct xfer *x, int dfd, const char *name,
-		   const char *hpath, hammer2_inode_t *dip)
+static int imp_one(struct xfer *x, int dfd, const char *name, const char *hpath,
+		   hammer2_inode_t *dip)
 {
 	struct hammer2_vattr va;
 	struct stat st;
@@ -284,7 +283,8 @@ static int imp_one(struct xfer *x, int dfd, const char *name,
 		}
 		n = readlinkat(dfd, name, link, cap);
 		if (n < 0 || (size_t)n >= cap) {
-			xfer_warn(x, hpath, "readlink", n < 0 ? errno : EOVERFLOW);
+			xfer_warn(x, hpath, "readlink",
+				  n < 0 ? errno : EOVERFLOW);
 			free(link);
 			return -1;
 		}
@@ -307,7 +307,8 @@ static int imp_one(struct xfer *x, int dfd, const char *name,
 				hammer2_inode_drop(old);
 				old = NULL;
 				rc = ova.type == HAMMER2_OBJTYPE_DIRECTORY ?
-					     hammer2_vop_rmdir(dip, name, nlen) :
+					     hammer2_vop_rmdir(dip, name,
+							       nlen) :
 					     hammer2_vop_remove(dip, name,
 								nlen);
 				if (rc == 0)
@@ -334,8 +335,9 @@ static int imp_one(struct xfer *x, int dfd, const char *name,
 			status = -1;
 		close(fd);
 	} else if (S_ISDIR(st.st_mode)) {
-		int cfd = openat(dfd, name,
-				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int cfd =
+			openat(dfd, name,
+			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		if (cfd < 0) {
 			xfer_warn(x, hpath, "open directory", errno);
@@ -344,7 +346,11 @@ static int imp_one(struct xfer *x, int dfd, const char *name,
 			status = -1;
 		}
 	}
-	if (!x->fatal && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+	/*
+	 * Times again for every type: data writes move mtime, and the core
+	 * also moves it when it stores a symlink target at create time.
+	 */
+	if (!x->fatal) {
 		rc = imp_settimes(ip, &va);
 		if (rc) {
 			xfer_warn(x, hpath, "set attributes in image", rc);
@@ -587,8 +593,8 @@ static int exp_filedata(struct xfer *x, hammer2_inode_t *ip, int fd,
 		if (n < 0) {
 			xfer_warn(x, h2path, "read from image", (int)-n);
 			if (n == -EIO &&
-			    h2_diag_inode(x->c, ip, off, off + XFER_CHUNK - 1) ==
-				    0)
+			    h2_diag_inode(x->c, ip, off,
+					  off + XFER_CHUNK - 1) == 0)
 				h2_diag_inode(x->c, ip, 0, HAMMER2_KEY_MAX);
 			return -1;
 		}
@@ -683,7 +689,8 @@ static int exp_one(struct xfer *x, hammer2_inode_t *dip, const char *name,
 	}
 	case HAMMER2_OBJTYPE_REGFILE:
 		fd = openat(dfd, name,
-			    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+			    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+				    O_CLOEXEC,
 			    0600);
 		if (fd < 0) {
 			xfer_warn(x, hpath, "create", errno);
@@ -702,8 +709,8 @@ static int exp_one(struct xfer *x, hammer2_inode_t *dip, const char *name,
 		break;
 	case HAMMER2_OBJTYPE_SOFTLINK: {
 		char target[4097];
-		ssize_t n = hammer2_vop_readlink(ip, target,
-						 sizeof(target) - 1);
+		ssize_t n =
+			hammer2_vop_readlink(ip, target, sizeof(target) - 1);
 
 		if (n < 0) {
 			xfer_warn(x, h2path, "readlink", (int)-n);
@@ -758,8 +765,7 @@ static int exp_one(struct xfer *x, hammer2_inode_t *dip, const char *name,
 	default:
 		if (x->tty)
 			fputc('\n', stderr);
-		h2_warn("%s: %s not exported", h2path,
-			h2_objtype_str(va.type));
+		h2_warn("%s: %s not exported", h2path, h2_objtype_str(va.type));
 		x->skipped++;
 		break;
 	}
@@ -776,13 +782,14 @@ static int exp_dir(struct xfer *x, hammer2_inode_t *dip, int dfd,
 	size_t k;
 	int rc, status = 0;
 
-	rc = h2_readdir_all(dip, &l, 0);
+	/* on a damaged directory, still export the entries read before */
+	rc = h2_readdir_all(dip, &l, H2_RD_KEEP);
 	if (rc) {
 		xfer_warn(x, h2path, "readdir", rc);
 		if (rc == EIO)
 			h2_diag_inode(x->c, dip, 0, HAMMER2_KEY_MAX);
 		x->errors++;
-		return -1;
+		status = -1;
 	}
 	for (k = 0; k < l.n && !x->fatal; k++) {
 		char *hsub = xfer_join(hpath, l.v[k].name);
@@ -795,8 +802,7 @@ static int exp_dir(struct xfer *x, hammer2_inode_t *dip, int dfd,
 			x->fatal = 1;
 			break;
 		}
-		if (exp_one(x, dip, l.v[k].name, l.v[k].len, dfd, isub,
-			    hsub)) {
+		if (exp_one(x, dip, l.v[k].name, l.v[k].len, dfd, isub, hsub)) {
 			x->errors++;
 			status = -1;
 		}

@@ -32,8 +32,8 @@ static int h2_media_read_raw(struct h2cli *c, const hammer2_blockref_t *bref,
 	int comp = HAMMER2_DEC_COMP(bref->methods);
 	uint8_t *pbuf, *lbuf;
 
-	if (pbytes < HAMMER2_ALLOC_MIN || pbytes > HAMMER2_PBUFSIZE || off >= c->size ||
-	    c->size - off < pbytes) {
+	if (pbytes < HAMMER2_ALLOC_MIN || pbytes > HAMMER2_PBUFSIZE ||
+	    off >= c->size || c->size - off < pbytes) {
 		*whyp = "bad blockref (size or offset out of range)";
 		return HAMMER2_ERROR_BADBREF;
 	}
@@ -131,8 +131,8 @@ struct h2_volhdrs {
 	int valid[HAMMER2_NUM_VOLHDRS];	  /* magic and CRCs ok */
 	const char *why[HAMMER2_NUM_VOLHDRS];
 	hammer2_tid_t tid[HAMMER2_NUM_VOLHDRS];
-	int best;			  /* -1 if none valid */
-	hammer2_volume_data_t *vd;	  /* the best copy */
+	int best;		   /* -1 if none valid */
+	hammer2_volume_data_t *vd; /* the best copy */
 };
 
 /* Read and validate every volume header copy; keep the best one. */
@@ -193,8 +193,8 @@ static int h2_read_volhdrs(struct h2cli *c, struct h2_volhdrs *vh)
 /* Format bytes as "N (x.yz UNIT)". */
 static const char *h2_fmt_bytes(uint64_t v, char *buf, size_t sz)
 {
-	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB",
-				       "PiB", "EiB" };
+	static const char *units[] = { "B",   "KiB", "MiB", "GiB",
+				       "TiB", "PiB", "EiB" };
 	double d = (double)v;
 	int u = 0;
 
@@ -362,7 +362,7 @@ int cmd_volhdr(struct h2cli *c, int ac, char **av)
 	printf("volume header %d {\n", vh.best);
 	printf("    magic            0x%016jx (%s)\n", (uintmax_t)vd->magic,
 	       vd->magic == HAMMER2_VOLUME_ID_HBO ? "host byte order" :
-							"reverse byte order");
+						    "reverse byte order");
 	printf("    boot_beg         0x%016jx\n", (uintmax_t)vd->boot_beg);
 	printf("    boot_end         0x%016jx (%s)\n", (uintmax_t)vd->boot_end,
 	       h2_fmt_bytes(vd->boot_end - vd->boot_beg, b1, sizeof(b1)));
@@ -389,8 +389,7 @@ int cmd_volhdr(struct h2cli *c, int ac, char **av)
 	printf("    allocator_free   0x%016jx (%s)\n",
 	       (uintmax_t)vd->allocator_free,
 	       h2_fmt_bytes(vd->allocator_free, b1, sizeof(b1)));
-	printf("    allocator_beg    0x%016jx\n",
-	       (uintmax_t)vd->allocator_beg);
+	printf("    allocator_beg    0x%016jx\n", (uintmax_t)vd->allocator_beg);
 	printf("    mirror_tid       0x%016jx\n", (uintmax_t)vd->mirror_tid);
 	printf("    freemap_tid      0x%016jx\n", (uintmax_t)vd->freemap_tid);
 	printf("    bulkfree_tid     0x%016jx\n", (uintmax_t)vd->bulkfree_tid);
@@ -497,7 +496,7 @@ static int h2_seen_test_set(struct h2_seen *s, uint64_t off)
 /* Walk state for show/freemap. */
 struct h2_walk {
 	struct h2cli *c;
-	int freemap;	     /* freemap command: print bmaps */
+	int freemap; /* freemap command: print bmaps */
 	struct h2_seen seen;
 	uint64_t nbrefs, nfailed;
 	uint64_t bytes_by_type[8];
@@ -533,9 +532,15 @@ static void h2_bmap_counts(const hammer2_bmap_data_t *bm, int *nfree,
 
 		for (j = 0; j < HAMMER2_BMAP_BLOCKS_PER_ELEMENT; j++) {
 			switch ((w >> (j * 2)) & 3) {
-			case 0: (*nfree)++; break;
-			case 3: (*nalloc)++; break;
-			default: (*npart)++; break;
+			case 0:
+				(*nfree)++;
+				break;
+			case 3:
+				(*nalloc)++;
+				break;
+			default:
+				(*npart)++;
+				break;
 			}
 		}
 	}
@@ -569,8 +574,9 @@ static void h2_print_leaf(struct h2_walk *w, int depth,
 	if (n > HAMMER2_FREEMAP_COUNT)
 		n = HAMMER2_FREEMAP_COUNT;
 	for (i = 0; i < n; i++) {
-		hammer2_off_t base = H2FMZONEBASE(bref->key) +
-				     ((hammer2_off_t)i << HAMMER2_FREEMAP_LEVEL0_RADIX);
+		hammer2_off_t base =
+			H2FMZONEBASE(bref->key) +
+			((hammer2_off_t)i << HAMMER2_FREEMAP_LEVEL0_RADIX);
 
 		if (base >= w->c->size)
 			break;
@@ -620,7 +626,8 @@ static void h2_walk_bref(struct h2_walk *w, int depth, int idx,
 		return;
 	}
 	if (t != HAMMER2_BREF_TYPE_INODE && t != HAMMER2_BREF_TYPE_INDIRECT &&
-	    t != HAMMER2_BREF_TYPE_DATA && t != HAMMER2_BREF_TYPE_FREEMAP_NODE &&
+	    t != HAMMER2_BREF_TYPE_DATA &&
+	    t != HAMMER2_BREF_TYPE_FREEMAP_NODE &&
 	    t != HAMMER2_BREF_TYPE_FREEMAP_LEAF) {
 		printf(" FAILED (unknown blockref type %d)\n", t);
 		w->nfailed++;
@@ -650,7 +657,8 @@ static void h2_walk_bref(struct h2_walk *w, int depth, int idx,
 			(const hammer2_inode_data_t *)data;
 
 		if (bytes < sizeof(*ip)) {
-			printf(" FAILED (short inode block, %u bytes)\n", bytes);
+			printf(" FAILED (short inode block, %u bytes)\n",
+			       bytes);
 			w->nfailed++;
 			break;
 		}
@@ -712,8 +720,8 @@ static int h2_walk_cmd(struct h2cli *c, int ac, char **av, int freemap)
 	w.freemap = freemap;
 	printf("volume.%-3d 0x%016jx mirror_tid=0x%016jx "
 	       "freemap_tid=0x%016jx\n",
-	       vh.best, (uintmax_t)(hammer2_volhdr_offset(vh.best) |
-				    HAMMER2_PBUFRADIX),
+	       vh.best,
+	       (uintmax_t)(hammer2_volhdr_offset(vh.best) | HAMMER2_PBUFRADIX),
 	       (uintmax_t)vh.vd->mirror_tid, (uintmax_t)vh.vd->freemap_tid);
 	set = freemap ? &vh.vd->freemap_blockset : &vh.vd->sroot_blockset;
 	h2_walk_array(&w, 1, set->blockref, HAMMER2_SET_COUNT);
@@ -730,8 +738,8 @@ static int h2_walk_cmd(struct h2cli *c, int ac, char **av, int freemap)
 		       h2_fmt_bytes(w.bytes_by_type[HAMMER2_BREF_TYPE_INDIRECT],
 				    b1, sizeof(b1)));
 		printf("data %s\n",
-		       h2_fmt_bytes(w.bytes_by_type[HAMMER2_BREF_TYPE_DATA],
-				    b1, sizeof(b1)));
+		       h2_fmt_bytes(w.bytes_by_type[HAMMER2_BREF_TYPE_DATA], b1,
+				    sizeof(b1)));
 	}
 	free(w.seen.slots);
 	free(vh.vd);
@@ -802,9 +810,9 @@ static void h2_diag_bref(struct h2_diag *d, int depth,
 		return;
 	if (t == HAMMER2_BREF_TYPE_EMPTY || t == HAMMER2_BREF_TYPE_DIRENT)
 		return;
-	kend = bref->keybits >= 64 ? HAMMER2_KEY_MAX :
-				     bref->key +
-					     (((uint64_t)1 << bref->keybits) - 1);
+	kend = bref->keybits >= 64 ?
+		       HAMMER2_KEY_MAX :
+		       bref->key + (((uint64_t)1 << bref->keybits) - 1);
 	if (!top && (kend < d->beg || bref->key > d->end))
 		return;
 	if ((bref->data_off & HAMMER2_OFF_MASK_RADIX) == 0)
@@ -817,8 +825,8 @@ static void h2_diag_bref(struct h2_diag *d, int depth,
 			"0x%jx, %u bytes, key 0x%016jx): %s",
 			h2_breftype_str(t), (uintmax_t)bref->data_off,
 			(uintmax_t)(bref->data_off & HAMMER2_OFF_MASK),
-			hammer2_off_bytes(bref->data_off),
-			(uintmax_t)bref->key, why);
+			hammer2_off_bytes(bref->data_off), (uintmax_t)bref->key,
+			why);
 		d->found++;
 		return;
 	}

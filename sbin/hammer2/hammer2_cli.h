@@ -23,14 +23,14 @@
 
 /* Everything one invocation has open. */
 struct h2cli {
-	const char *image;   /* IMAGE part of -f */
-	const char *label;   /* PFS label (default "DATA") */
-	int rdonly;	     /* opened read-only */
+	const char *image; /* IMAGE part of -f */
+	const char *label; /* PFS label (default "DATA") */
+	int rdonly;	   /* opened read-only */
 	struct hammer2_userdev *udev;
 	const struct hammer2_devops *ops;
-	uint64_t size;	     /* bytes of the image/device */
-	hammer2_dev_t *hmp;  /* NULL until h2cli_open_dev() succeeded */
-	hammer2_pfs_t *pmp;  /* NULL until h2cli_mount() succeeded */
+	uint64_t size;	    /* bytes of the image/device */
+	hammer2_dev_t *hmp; /* NULL until h2cli_open_dev() succeeded */
+	hammer2_pfs_t *pmp; /* NULL until h2cli_mount() succeeded */
 };
 
 /* A command: name, handler and its one-line usage (operands only). */
@@ -79,8 +79,8 @@ int h2_lookup_path(struct h2cli *c, const char *path, hammer2_inode_t **ipp,
  * Split a normalised path into parent (referenced inode) and last
  * component name.  Errors as h2_lookup_path; EINVAL for the root.
  */
-int h2_lookup_parent(struct h2cli *c, const char *path,
-		     hammer2_inode_t **dipp, const char **namep);
+int h2_lookup_parent(struct h2cli *c, const char *path, hammer2_inode_t **dipp,
+		     const char **namep);
 
 /* Name of an HAMMER2_OBJTYPE_* ("dir", "file", ...). */
 const char *h2_objtype_str(int type);
@@ -126,11 +126,13 @@ struct h2_dlist {
 	int nomem;
 };
 
+#define H2_RD_SORT 0x1 /* sort by name */
+#define H2_RD_KEEP 0x2 /* on error keep the entries read before it */
 /*
- * Read every entry of directory dip into l, sorted by name when sort is
- * set.  Returns 0 or an errno (l is then empty).
+ * Read every entry of directory dip into l (flags H2_RD_*).  Returns 0 or
+ * an errno; l is then empty unless H2_RD_KEEP was given.
  */
-int h2_readdir_all(hammer2_inode_t *dip, struct h2_dlist *l, int sort);
+int h2_readdir_all(hammer2_inode_t *dip, struct h2_dlist *l, int flags);
 /* Free the entries of l. */
 void h2_dlist_free(struct h2_dlist *l);
 

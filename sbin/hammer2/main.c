@@ -35,8 +35,7 @@ static const struct h2cmd h2_cmds[] = {
 	  "copy PATH's tree into a host directory" },
 	{ "setcomp", cmd_setcomp, "none|autozero|lz4|zlib[:LEVEL] PATH",
 	  "set compression (recursive)" },
-	{ "setcheck", cmd_setcheck,
-	  "none|disabled|crc32|xxhash64|sha192 PATH",
+	{ "setcheck", cmd_setcheck, "none|disabled|crc32|xxhash64|sha192 PATH",
 	  "set the check code (recursive)" },
 };
 
@@ -119,10 +118,11 @@ int h2cli_open(struct h2cli *c, int rdonly, int need_dev)
 			return 0;
 		if (rc == EINVAL)
 			h2_warn("%s: not a HAMMER2 volume (no valid volume "
-				"header)", c->image);
+				"header)",
+				c->image);
 		else
-			h2_warn("%s: cannot open HAMMER2 volume: %s",
-				c->image, strerror(rc));
+			h2_warn("%s: cannot open HAMMER2 volume: %s", c->image,
+				strerror(rc));
 		return H2_EXIT_FAIL;
 	}
 	return 0;
@@ -171,8 +171,7 @@ int h2cli_close(struct h2cli *c)
 	if (c->hmp) {
 		rc = hammer2_dev_close(c->hmp);
 		if (rc) {
-			h2_warn("%s: close failed: %s", c->image,
-				strerror(rc));
+			h2_warn("%s: close failed: %s", c->image, strerror(rc));
 			status = H2_EXIT_FAIL;
 		}
 		c->hmp = NULL;
@@ -295,8 +294,8 @@ int h2_lookup_path(struct h2cli *c, const char *path, hammer2_inode_t **ipp,
 }
 
 /* Resolve the parent directory of path and point *namep at the last name. */
-int h2_lookup_parent(struct h2cli *c, const char *path,
-		     hammer2_inode_t **dipp, const char **namep)
+int h2_lookup_parent(struct h2cli *c, const char *path, hammer2_inode_t **dipp,
+		     const char **namep)
 {
 	static char norm[4096];
 	char *slash;
@@ -333,16 +332,26 @@ int h2_lookup_parent(struct h2cli *c, const char *path,
 const char *h2_objtype_str(int type)
 {
 	switch (type) {
-	case HAMMER2_OBJTYPE_DIRECTORY: return "dir";
-	case HAMMER2_OBJTYPE_REGFILE: return "file";
-	case HAMMER2_OBJTYPE_HARDLINK: return "hardlink";
-	case HAMMER2_OBJTYPE_FIFO: return "fifo";
-	case HAMMER2_OBJTYPE_CDEV: return "cdev";
-	case HAMMER2_OBJTYPE_BDEV: return "bdev";
-	case HAMMER2_OBJTYPE_SOFTLINK: return "softlink";
-	case HAMMER2_OBJTYPE_SOCKET: return "socket";
-	case HAMMER2_OBJTYPE_WHITEOUT: return "whiteout";
-	default: return "unknown";
+	case HAMMER2_OBJTYPE_DIRECTORY:
+		return "dir";
+	case HAMMER2_OBJTYPE_REGFILE:
+		return "file";
+	case HAMMER2_OBJTYPE_HARDLINK:
+		return "hardlink";
+	case HAMMER2_OBJTYPE_FIFO:
+		return "fifo";
+	case HAMMER2_OBJTYPE_CDEV:
+		return "cdev";
+	case HAMMER2_OBJTYPE_BDEV:
+		return "bdev";
+	case HAMMER2_OBJTYPE_SOFTLINK:
+		return "softlink";
+	case HAMMER2_OBJTYPE_SOCKET:
+		return "socket";
+	case HAMMER2_OBJTYPE_WHITEOUT:
+		return "whiteout";
+	default:
+		return "unknown";
 	}
 }
 
@@ -368,13 +377,20 @@ const char *h2_comp_str(int comp, char *buf, size_t bufsz)
 const char *h2_check_str(int check)
 {
 	switch (check) {
-	case HAMMER2_CHECK_NONE: return "none";
-	case HAMMER2_CHECK_DISABLED: return "disabled";
-	case HAMMER2_CHECK_ISCSI32: return "crc32";
-	case HAMMER2_CHECK_XXHASH64: return "xxhash64";
-	case HAMMER2_CHECK_SHA192: return "sha192";
-	case HAMMER2_CHECK_FREEMAP: return "freemap";
-	default: return "unknown";
+	case HAMMER2_CHECK_NONE:
+		return "none";
+	case HAMMER2_CHECK_DISABLED:
+		return "disabled";
+	case HAMMER2_CHECK_ISCSI32:
+		return "crc32";
+	case HAMMER2_CHECK_XXHASH64:
+		return "xxhash64";
+	case HAMMER2_CHECK_SHA192:
+		return "sha192";
+	case HAMMER2_CHECK_FREEMAP:
+		return "freemap";
+	default:
+		return "unknown";
 	}
 }
 
@@ -382,16 +398,26 @@ const char *h2_check_str(int check)
 const char *h2_breftype_str(int type)
 {
 	switch (type) {
-	case HAMMER2_BREF_TYPE_EMPTY: return "empty";
-	case HAMMER2_BREF_TYPE_INODE: return "inode";
-	case HAMMER2_BREF_TYPE_INDIRECT: return "indblk";
-	case HAMMER2_BREF_TYPE_DATA: return "data";
-	case HAMMER2_BREF_TYPE_DIRENT: return "dirent";
-	case HAMMER2_BREF_TYPE_FREEMAP_NODE: return "fmapnode";
-	case HAMMER2_BREF_TYPE_FREEMAP_LEAF: return "fbitmap";
-	case HAMMER2_BREF_TYPE_FREEMAP: return "freemap";
-	case HAMMER2_BREF_TYPE_VOLUME: return "volume";
-	default: return "unknown";
+	case HAMMER2_BREF_TYPE_EMPTY:
+		return "empty";
+	case HAMMER2_BREF_TYPE_INODE:
+		return "inode";
+	case HAMMER2_BREF_TYPE_INDIRECT:
+		return "indblk";
+	case HAMMER2_BREF_TYPE_DATA:
+		return "data";
+	case HAMMER2_BREF_TYPE_DIRENT:
+		return "dirent";
+	case HAMMER2_BREF_TYPE_FREEMAP_NODE:
+		return "fmapnode";
+	case HAMMER2_BREF_TYPE_FREEMAP_LEAF:
+		return "fbitmap";
+	case HAMMER2_BREF_TYPE_FREEMAP:
+		return "freemap";
+	case HAMMER2_BREF_TYPE_VOLUME:
+		return "volume";
+	default:
+		return "unknown";
 	}
 }
 
@@ -399,15 +425,24 @@ const char *h2_breftype_str(int type)
 const char *h2_pfstype_str(int type)
 {
 	switch (type) {
-	case HAMMER2_PFSTYPE_NONE: return "NONE";
-	case HAMMER2_PFSTYPE_CACHE: return "CACHE";
-	case HAMMER2_PFSTYPE_SLAVE: return "SLAVE";
-	case HAMMER2_PFSTYPE_SOFT_SLAVE: return "SOFT_SLAVE";
-	case HAMMER2_PFSTYPE_SOFT_MASTER: return "SOFT_MASTER";
-	case HAMMER2_PFSTYPE_MASTER: return "MASTER";
-	case HAMMER2_PFSTYPE_SUPROOT: return "SUPROOT";
-	case HAMMER2_PFSTYPE_DUMMY: return "DUMMY";
-	default: return "UNKNOWN";
+	case HAMMER2_PFSTYPE_NONE:
+		return "NONE";
+	case HAMMER2_PFSTYPE_CACHE:
+		return "CACHE";
+	case HAMMER2_PFSTYPE_SLAVE:
+		return "SLAVE";
+	case HAMMER2_PFSTYPE_SOFT_SLAVE:
+		return "SOFT_SLAVE";
+	case HAMMER2_PFSTYPE_SOFT_MASTER:
+		return "SOFT_MASTER";
+	case HAMMER2_PFSTYPE_MASTER:
+		return "MASTER";
+	case HAMMER2_PFSTYPE_SUPROOT:
+		return "SUPROOT";
+	case HAMMER2_PFSTYPE_DUMMY:
+		return "DUMMY";
+	default:
+		return "UNKNOWN";
 	}
 }
 

@@ -194,7 +194,11 @@ suite() {
 		if grep -q 'Input/output error' "$W/err"; then ok "($1) cat reports EIO"; else bad "($1) cat does not report EIO"; fi
 		expect_rc 1 "($1) export fails" "$H" -f "$IMG" export /c "$W/exp" &&
 			names_block "($1) export" "$off"
-		if [ -f "$W/exp/other.txt" ] && cmp -s "$W/exp/other.txt" "$W/content/c/other.txt"; then
+		# a damaged inode also hides its directory entry (names live in
+		# the inode), so a readdir of /c stops there: only (c) and (d)
+		if [ "$1" = b ]; then
+			:
+		elif [ -f "$W/exp/other.txt" ] && cmp -s "$W/exp/other.txt" "$W/content/c/other.txt"; then
 			ok "($1) export still copies the undamaged files"
 		else
 			bad "($1) undamaged file not exported"

@@ -1,0 +1,780 @@
+/*
+ * test_core.c - unit tests of the chain layer, flush, freemap, directories
+ * and file data, on a RAM disk behind struct hammer2_devops.
+ *
+ * Images are formatted by build/bin/newfs_hammer2 (env H2_NEWFS overrides)
+ * into a temporary file and loaded into memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "h2test.h"
+#include "hammer2_vfsops.h"
+
+/* ---------------- RAM disk ---------------- */
+
+struct ramdisk {
+	uint8_t *buf;
+	uint64_t size;
+	uint64_t reads, writes, flushes;
+	int fail_writes; /* nonzero: writes fail with EIO */
+	uint64_t now;
+};
+
+static int rd_read(void *ctx, void *buf, size_t bytes, uint64_t off)
+{
+	struct ramdisk *rd = ctx;
+
+	if (off + bytes > rd->size)
+		return EIO;
+	memcpy(buf, rd->buf + off, bytes);
+	rd->reads++;
+	return 0;
+}
+
+static int rd_write(void *ctx, const void *buf, size_t bytes, uint64_t off)
+{
+	struct ramdisk *rd = ctx;
+
+	if (rd->fail_writes || off + bytes > rd->size)
+		return EIO;
+	memcpy(rd->buf + off, buf, bytes);
+	rd->writes++;
+	return 0;
+}
+
+static int rd_flush(void *ctx)
+{
+	((struct ramdisk *)ctx)->flushes++;
+	return 0;
+}
+
+static uint64_t rd_time(void *ctx)
+{
+	return ((struct ramdisk *)ctx)->now += 1000;
+}
+
+static void rd_random(void *ctx, void *buf, size_t bytes)
+{
+	(void)ctx;
+	memset(buf, 0x5a, bytes);
+}
+
+static const struct hammer2_devops rd_ops = {
+	rd_read, rd_write, rd_flush, rd_time, rd_random,
+};
+
+/* Format an image of size bytes with newfs_hammer2 and load it. */
+static struct ramdisk *rd_new(uint64_t size, const char *nfsopts)
+{
+	const char *newfs = getenv("H2_NEWFS");
+	char path[] = "/tmp/h2coreXXXXXX", cmd[512];
+	struct ramdisk *rd;
+	int fd;
+
+	if (newfs == NULL)
+		newfs = "build/bin/newfs_hammer2";
+	fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	close(fd);
+	unlink(path);
+	snprintf(cmd, sizeof(cmd), "%s %s -s %llu %s >/dev/null", newfs,
+		 nfsopts ? nfsopts : "", (unsigned long long)size, path);
+	if (system(cmd) != 0)
+		return NULL;
+	rd = calloc(1, sizeof(*rd));
+	rd->size = size;
+	rd->now = 1700000000000000ULL;
+	/* a private mapping: untouched (sparse) space costs no memory */
+	fd = open(path, O_RDONLY);
+	unlink(path);
+	if (fd < 0) {
+		free(rd);
+		return NULL;
+	}
+	rd->buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (rd->buf == MAP_FAILED) {
+		free(rd);
+		return NULL;
+	}
+	return rd;
+}
+
+static void rd_free(struct ramdisk *rd)
+{
+	if (rd) {
+		munmap(rd->buf, rd->size);
+		free(rd);
+	}
+}
+
+struct fs {
+	hammer2_dev_t *hmp;
+	hammer2_pfs_t *pmp;
+	hammer2_inode_t *root;
+};
+
+static int fs_mount(struct ramdisk *rd, struct fs *fs, int flags)
+{
+	int error = hammer2_dev_open(&rd_ops, rd, rd->size, flags, &fs->hmp);
+
+	if (error)
+		return error;
+	error = hammer2_pfs_mount(fs->hmp, "DATA", &fs->pmp);
+	if (error) {
+		hammer2_dev_close(fs->hmp);
+		return error;
+	}
+	fs->root = hammer2_vfs_root(fs->pmp);
+	return 0;
+}
+
+static int fs_umount(struct fs *fs)
+{
+	hammer2_inode_drop(fs->root);
+	hammer2_pfs_unmount(fs->pmp);
+	return hammer2_dev_close(fs->hmp);
+}
+
+static hammer2_inode_t *mkfile(hammer2_inode_t *dip, const char *name,
+			       uint8_t type)
+{
+	struct hammer2_vattr va;
+	hammer2_inode_t *ip = NULL;
+	int error;
+
+	memset(&va, 0, sizeof(va));
+	va.type = type;
+	va.mode = type == HAMMER2_OBJTYPE_DIRECTORY ? 0755 : 0644;
+	error = hammer2_vop_create(dip, name, strlen(name), &va, NULL, 0, &ip);
+	CU_ASSERT_EQUAL(error, 0);
+	return ip;
+}
+
+/* Deterministic content: byte i of stream s. */
+static uint8_t pat(unsigned s, uint64_t i)
+{
+	uint64_t x = (i / 8) * 0x9E3779B97F4A7C15ULL + s * 0xD1B54A32D192ED03ULL;
+
+	x ^= x >> 29;
+	return (uint8_t)(x >> ((i & 7) * 8));
+}
+
+static void fill(uint8_t *buf, size_t len, unsigned s, uint64_t off)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = pat(s, off + i);
+}
+
+static int check_content(hammer2_inode_t *ip, uint64_t size, unsigned s)
+{
+	uint8_t *buf = malloc(size + 1), *want = malloc(size + 1);
+	ssize_t n = hammer2_vop_read(ip, buf, size + 1, 0);
+	int ok;
+
+	fill(want, size, s, 0);
+	ok = n == (ssize_t)size && memcmp(buf, want, size) == 0;
+	free(buf);
+	free(want);
+	return ok;
+}
+
+/* Physical data_off of the DATA block of ip at lbase (0 if a hole). */
+static hammer2_off_t block_off(hammer2_inode_t *ip, uint64_t lbase)
+{
+	hammer2_chain_t *chain;
+	hammer2_off_t off = 0;
+	int error;
+
+	chain = hammer2_chain_lookup(ip->chain, lbase, lbase + 0xFFFF,
+				     HAMMER2_LOOKUP_NODATA, &error);
+	if (chain) {
+		off = chain->bref.data_off;
+		hammer2_chain_drop(chain);
+	}
+	return off;
+}
+
+/* ---------------- tests ---------------- */
+
+/* Files of many sizes survive a remount bit for bit. */
+static void test_roundtrip_sizes(void)
+{
+	static const uint64_t sizes[] = {0,    1,     511,   512,	513,
+					 1023, 1024,  4095,  65535, 65536,
+					 65537, 300000, 1048583};
+	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct fs fs;
+	char name[32];
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		hammer2_inode_t *ip;
+		uint8_t *buf = malloc(sizes[i] + 1);
+
+		snprintf(name, sizeof(name), "f%zu", i);
+		ip = mkfile(fs.root, name, HAMMER2_OBJTYPE_REGFILE);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ip);
+		fill(buf, sizes[i], (unsigned)i, 0);
+		/* write in odd-sized pieces to cross block boundaries */
+		for (uint64_t off = 0; off < sizes[i];) {
+			size_t n = (size_t)(sizes[i] - off < 7777 ? sizes[i] - off
+								  : 7777);
+			CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf + off, n, off),
+					(ssize_t)n);
+			off += n;
+		}
+		free(buf);
+		CU_ASSERT(check_content(ip, sizes[i], (unsigned)i));
+		hammer2_inode_drop(ip);
+	}
+	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		hammer2_inode_t *ip;
+		struct hammer2_vattr va;
+
+		snprintf(name, sizeof(name), "f%zu", i);
+		CU_ASSERT_EQUAL_FATAL(
+			hammer2_vop_lookup(fs.root, name, strlen(name), &ip), 0);
+		CU_ASSERT_EQUAL(hammer2_vop_getattr(ip, &va), 0);
+		CU_ASSERT_EQUAL(va.size, sizes[i]);
+		CU_ASSERT(check_content(ip, sizes[i], (unsigned)i));
+		hammer2_inode_drop(ip);
+	}
+	fs_umount(&fs);
+	rd_free(rd);
+}
+
+/*
+ * Copy-on-write across the synchronization point: a block modified again
+ * after a flush gets a new location and the old one is untouched by the
+ * flush that moved it.
+ */
+static void test_cow_realloc(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	uint8_t buf[65536], old[65536];
+	hammer2_off_t off1, off2;
+	hammer2_inode_t *ip;
+	struct fs fs;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	ip = mkfile(fs.root, "cow", HAMMER2_OBJTYPE_REGFILE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ip);
+	fill(buf, sizeof(buf), 1, 0);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, sizeof(buf), 0), 65536);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	off1 = block_off(ip, 0);
+	CU_ASSERT_NOT_EQUAL(off1, 0);
+	memcpy(old, rd->buf + (off1 & HAMMER2_OFF_MASK),
+	       hammer2_off_bytes(off1));
+	fill(buf, 100, 2, 0);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 100, 0), 100);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	off2 = block_off(ip, 0);
+	CU_ASSERT_NOT_EQUAL(off2 & HAMMER2_OFF_MASK, off1 & HAMMER2_OFF_MASK);
+	CU_ASSERT_EQUAL(memcmp(old, rd->buf + (off1 & HAMMER2_OFF_MASK),
+			       hammer2_off_bytes(off1)),
+			0);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	rd_free(rd);
+}
+
+/*
+ * A crash before the volume header write leaves the previous flush: apply
+ * every write of a flush except the header and remount.
+ */
+static void test_crash_before_header(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	uint8_t *saved, buf[4096];
+	hammer2_inode_t *ip;
+	struct fs fs;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	ip = mkfile(fs.root, "keep", HAMMER2_OBJTYPE_REGFILE);
+	fill(buf, sizeof(buf), 3, 0);
+	hammer2_vop_write(ip, buf, sizeof(buf), 0);
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	/* second flush: many changes, then lose only the header write */
+	ip = mkfile(fs.root, "lost", HAMMER2_OBJTYPE_REGFILE);
+	fill(buf, sizeof(buf), 4, 0);
+	hammer2_vop_write(ip, buf, sizeof(buf), 0);
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(hammer2_vop_remove(fs.root, "keep", 4), 0);
+	saved = malloc(HAMMER2_VOLUME_BYTES);
+	memcpy(saved, rd->buf, HAMMER2_VOLUME_BYTES);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	memcpy(rd->buf, saved, HAMMER2_VOLUME_BYTES); /* header never landed */
+	free(saved);
+	/* simulate the crash: drop in-memory state without flushing */
+	rd->fail_writes = 1;
+	fs_umount(&fs);
+	rd->fail_writes = 0;
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "keep", 4, &ip), 0);
+	if (ip) {
+		CU_ASSERT(check_content(ip, sizeof(buf), 3));
+		hammer2_inode_drop(ip);
+	}
+	ip = NULL;
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "lost", 4, &ip), ENOENT);
+	fs_umount(&fs);
+	rd_free(rd);
+}
+
+struct listing {
+	char names[4096][16];
+	int n;
+	int stop_every;
+	int since;
+	int stopped; /* the last readdir call was stopped by the callback */
+};
+
+static int list_cb(void *arg, const char *name, size_t len, uint64_t inum,
+		   uint8_t type, uint64_t next)
+{
+	struct listing *l = arg;
+
+	(void)inum;
+	(void)type;
+	(void)next;
+	if (l->stop_every && l->since++ >= l->stop_every) {
+		l->since = 0;
+		l->stopped = 1;
+		return 1;
+	}
+	if (len < 16 && l->n < 4096) {
+		memcpy(l->names[l->n], name, len);
+		l->names[l->n][len] = 0;
+		l->n++;
+	}
+	return 0;
+}
+
+static int listed(struct listing *l, const char *name)
+{
+	int i, c = 0;
+
+	for (i = 0; i < l->n; i++)
+		c += strcmp(l->names[i], name) == 0;
+	return c;
+}
+
+/*
+ * Directories large enough for indirect blocks; readdir cookies stay
+ * valid while entries are inserted (splitting indirect blocks) and
+ * deleted during the scan (seed 001): every entry that exists for the
+ * whole scan is returned exactly once.
+ */
+static void test_readdir_cookies(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct listing *l = calloc(1, sizeof(*l));
+	hammer2_inode_t *dir, *ip;
+	uint64_t cookie = 0;
+	struct fs fs;
+	char name[16];
+	int i, round = 0, ok = 1;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	dir = mkfile(fs.root, "d", HAMMER2_OBJTYPE_DIRECTORY);
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "stay%03d", i);
+		ip = mkfile(dir, name, HAMMER2_OBJTYPE_REGFILE);
+		hammer2_inode_drop(ip);
+		snprintf(name, sizeof(name), "gone%03d", i);
+		ip = mkfile(dir, name, HAMMER2_OBJTYPE_REGFILE);
+		hammer2_inode_drop(ip);
+	}
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	l->stop_every = 7;
+	for (;;) {
+		l->stopped = 0;
+		CU_ASSERT_EQUAL(hammer2_vop_readdir(dir, &cookie, list_cb, l), 0);
+		if (!l->stopped)
+			break;
+		/* between calls: add 10 entries, delete 10, flush sometimes */
+		for (i = 0; i < 10; i++) {
+			snprintf(name, sizeof(name), "new%03d_%02d", round, i);
+			ip = mkfile(dir, name, HAMMER2_OBJTYPE_REGFILE);
+			if (ip)
+				hammer2_inode_drop(ip);
+			snprintf(name, sizeof(name), "gone%03d", round * 10 + i);
+			if (round * 10 + i < 300)
+				CU_ASSERT_EQUAL(hammer2_vop_remove(dir, name,
+								   strlen(name)),
+						0);
+		}
+		if (round % 5 == 0)
+			CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		if (++round > 2000)
+			break;
+	}
+	CU_ASSERT(round > 50 && round < 2000); /* really interleaved */
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "stay%03d", i);
+		if (listed(l, name) != 1)
+			ok = 0;
+	}
+	CU_ASSERT(ok);
+	CU_ASSERT_EQUAL(listed(l, "."), 1);
+	CU_ASSERT_EQUAL(listed(l, ".."), 1);
+	for (i = 0; i < l->n; i++) /* no duplicates at all */
+		CU_ASSERT_EQUAL(listed(l, l->names[i]), 1);
+	hammer2_inode_drop(dir);
+	fs_umount(&fs);
+	free(l);
+	rd_free(rd);
+}
+
+/* Directory operations and their errno values. */
+static void test_dirops_errno(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	hammer2_inode_t *a, *b, *f, *ip;
+	struct hammer2_vattr va;
+	struct fs fs;
+	char lname[300];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	a = mkfile(fs.root, "a", HAMMER2_OBJTYPE_DIRECTORY);
+	b = mkfile(a, "b", HAMMER2_OBJTYPE_DIRECTORY);
+	f = mkfile(fs.root, "f", HAMMER2_OBJTYPE_REGFILE);
+	memset(&va, 0, sizeof(va));
+	va.type = HAMMER2_OBJTYPE_REGFILE;
+	CU_ASSERT_EQUAL(hammer2_vop_create(fs.root, "f", 1, &va, NULL, 0, &ip),
+			EEXIST);
+	CU_ASSERT_EQUAL(hammer2_vop_create(f, "x", 1, &va, NULL, 0, &ip),
+			ENOTDIR);
+	memset(lname, 'n', sizeof(lname));
+	CU_ASSERT_EQUAL(hammer2_vop_create(fs.root, lname, 256, &va, NULL, 0,
+					   &ip),
+			ENAMETOOLONG);
+	CU_ASSERT_EQUAL(hammer2_vop_create(fs.root, lname, 255, &va, NULL, 0,
+					   &ip),
+			0);
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(hammer2_vop_rmdir(fs.root, "a", 1), ENOTEMPTY);
+	CU_ASSERT_EQUAL(hammer2_vop_rmdir(fs.root, "f", 1), ENOTDIR);
+	CU_ASSERT_EQUAL(hammer2_vop_remove(fs.root, "a", 1), EISDIR);
+	CU_ASSERT_EQUAL(hammer2_vop_remove(fs.root, "zz", 2), ENOENT);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(f, "x", 1, &ip), ENOTDIR);
+	/* rename: into itself, over a non-empty dir, file over dir */
+	CU_ASSERT_EQUAL(hammer2_vop_rename(fs.root, "a", 1, b, "a2", 2, 0),
+			EINVAL);
+	CU_ASSERT_EQUAL(hammer2_vop_rename(fs.root, "f", 1, fs.root, "a", 1, 0),
+			EISDIR);
+	CU_ASSERT_EQUAL(hammer2_vop_rename(a, "b", 1, fs.root, "f", 1, 0),
+			ENOTDIR);
+	CU_ASSERT_EQUAL(hammer2_vop_rename(fs.root, "f", 1, a, "f", 1,
+					   HAMMER2_RENAME_NOREPLACE),
+			0);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(a, "f", 1, &ip), 0);
+	CU_ASSERT_PTR_EQUAL(ip, f);
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(hammer2_vop_rename(a, "f", 1, a, "b", 1,
+					   HAMMER2_RENAME_NOREPLACE),
+			EEXIST);
+	CU_ASSERT_EQUAL(hammer2_vop_rename(a, "f", 1, a, "b", 1,
+					   HAMMER2_RENAME_EXCHANGE),
+			0);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(a, "b", 1, &ip), 0);
+	CU_ASSERT_PTR_EQUAL(ip, f);
+	hammer2_inode_drop(ip);
+	/* directory nlinks: root has a, a has the dir now named f */
+	CU_ASSERT_EQUAL(hammer2_vop_getattr(a, &va), 0);
+	CU_ASSERT_EQUAL(va.nlinks, 3);
+	CU_ASSERT_EQUAL(hammer2_vop_rmdir(a, "f", 1), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_getattr(a, &va), 0);
+	CU_ASSERT_EQUAL(va.nlinks, 2);
+	hammer2_inode_drop(a);
+	hammer2_inode_drop(b);
+	hammer2_inode_drop(f);
+	fs_umount(&fs);
+	rd_free(rd);
+}
+
+/*
+ * Compression-aware reallocation (seed 001): compressible data takes a
+ * small block; rewriting it with incompressible data reallocates it at
+ * the full size with a new check code, and both read back.
+ */
+static void test_compression_realloc(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	uint8_t buf[65536];
+	hammer2_off_t off1, off2;
+	hammer2_inode_t *ip;
+	struct fs fs;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	ip = mkfile(fs.root, "c", HAMMER2_OBJTYPE_REGFILE);
+	memset(buf, 'a', sizeof(buf));
+	hammer2_vop_write(ip, buf, sizeof(buf), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	off1 = block_off(ip, 0);
+	CU_ASSERT(hammer2_off_bytes(off1) <= 32768);
+	fill(buf, sizeof(buf), 9, 0);
+	hammer2_vop_write(ip, buf, sizeof(buf), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	off2 = block_off(ip, 0);
+	CU_ASSERT_EQUAL(hammer2_off_bytes(off2), 65536);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "c", 1, &ip), 0);
+	CU_ASSERT(check_content(ip, sizeof(buf), 9));
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	rd_free(rd);
+}
+
+/*
+ * Freemap: no read-before-write when flushing new data (seed 001), data
+ * blocks of one file are contiguous (clustering by class), and freed
+ * space comes back after the flush that frees it.
+ */
+static void test_freemap_alloc(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, "-c none");
+	uint8_t *buf = malloc(1 << 20);
+	struct hammer2_statfs st0, st1, st2;
+	hammer2_inode_t *ip;
+	hammer2_off_t prev = 0, off;
+	uint64_t reads;
+	struct fs fs;
+	int contiguous = 1, i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_statfs(fs.pmp, &st0), 0);
+	ip = mkfile(fs.root, "big", HAMMER2_OBJTYPE_REGFILE);
+	fill(buf, 1 << 20, 5, 0);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 1 << 20, 0), 1 << 20);
+	reads = rd->reads;
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	/* the only reads a flush may do are freemap leaves it never saw */
+	CU_ASSERT(rd->reads - reads <= 1);
+	for (i = 0; i < 16; i++) {
+		off = block_off(ip, (uint64_t)i << 16) & HAMMER2_OFF_MASK;
+		if (i && off != prev + 65536)
+			contiguous = 0;
+		prev = off;
+	}
+	CU_ASSERT(contiguous);
+	CU_ASSERT_EQUAL(hammer2_vfs_statfs(fs.pmp, &st1), 0);
+	CU_ASSERT(st0.free_bytes - st1.free_bytes >= (1 << 20));
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(hammer2_vop_remove(fs.root, "big", 3), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_statfs(fs.pmp, &st2), 0);
+	CU_ASSERT(st2.free_bytes + (256 << 10) >= st0.free_bytes);
+	fs_umount(&fs);
+	free(buf);
+	rd_free(rd);
+}
+
+/* A full volume gives ENOSPC and loses nothing already synced. */
+static void test_enospc(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, "-c none");
+	uint8_t *buf = malloc(1 << 20);
+	hammer2_inode_t *ip;
+	struct fs fs;
+	ssize_t n = 0;
+	uint64_t off = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	ip = mkfile(fs.root, "safe", HAMMER2_OBJTYPE_REGFILE);
+	fill(buf, 100000, 6, 0);
+	hammer2_vop_write(ip, buf, 100000, 0);
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	ip = mkfile(fs.root, "fill", HAMMER2_OBJTYPE_REGFILE);
+	fill(buf, 1 << 20, 7, 0);
+	while (off < (1ULL << 30)) {
+		n = hammer2_vop_write(ip, buf, 1 << 20, off);
+		if (n < 0)
+			break;
+		off += (uint64_t)n;
+	}
+	CU_ASSERT_EQUAL(n, -ENOSPC);
+	CU_ASSERT(off > (10ULL << 20));
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "safe", 4, &ip), 0);
+	CU_ASSERT(check_content(ip, 100000, 6));
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	free(buf);
+	rd_free(rd);
+}
+
+/* A flipped byte in a data block gives EIO, never a crash. */
+static void test_corrupt_block_eio(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	uint8_t buf[8192];
+	hammer2_inode_t *ip;
+	hammer2_off_t off;
+	struct fs fs;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	ip = mkfile(fs.root, "x", HAMMER2_OBJTYPE_REGFILE);
+	fill(buf, sizeof(buf), 8, 0);
+	hammer2_vop_write(ip, buf, sizeof(buf), 0);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+	CU_ASSERT_EQUAL_FATAL(hammer2_vop_lookup(fs.root, "x", 1, &ip), 0);
+	off = block_off(ip, 0);
+	CU_ASSERT_NOT_EQUAL_FATAL(off, 0);
+	rd->buf[(off & HAMMER2_OFF_MASK) + 17] ^= 0x40;
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, buf, sizeof(buf), 0), -EIO);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	rd_free(rd);
+}
+
+/* An unlinked file stays readable while referenced (open). */
+static void test_unlink_open(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	uint8_t buf[200000];
+	hammer2_inode_t *ip;
+	struct hammer2_vattr va;
+	struct fs fs;
+	int k;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	ip = mkfile(fs.root, "open", HAMMER2_OBJTYPE_REGFILE);
+	fill(buf, sizeof(buf), 10, 0);
+	hammer2_vop_write(ip, buf, sizeof(buf), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_remove(fs.root, "open", 4), 0);
+	/* churn other files through several flushes */
+	for (k = 0; k < 5; k++) {
+		hammer2_inode_t *o = mkfile(fs.root, "other",
+					    HAMMER2_OBJTYPE_REGFILE);
+		hammer2_vop_write(o, buf, sizeof(buf), 0);
+		hammer2_inode_drop(o);
+		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		CU_ASSERT_EQUAL(hammer2_vop_remove(fs.root, "other", 5), 0);
+	}
+	CU_ASSERT(check_content(ip, sizeof(buf), 10));
+	CU_ASSERT_EQUAL(hammer2_vop_getattr(ip, &va), 0);
+	CU_ASSERT_EQUAL(va.nlinks, 0);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	rd_free(rd);
+}
+
+/* Truncate shrinks, zeroes tails and leaves holes; holes read as zero. */
+static void test_truncate_holes(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	uint8_t buf[200000], got[200000];
+	hammer2_inode_t *ip;
+	struct fs fs;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	ip = mkfile(fs.root, "t", HAMMER2_OBJTYPE_REGFILE);
+	fill(buf, sizeof(buf), 11, 0);
+	hammer2_vop_write(ip, buf, sizeof(buf), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_truncate(ip, 70000), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_truncate(ip, 150000), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, got, sizeof(got), 0), 150000);
+	CU_ASSERT_EQUAL(memcmp(got, buf, 70000), 0);
+	memset(buf, 0, sizeof(buf));
+	CU_ASSERT_EQUAL(memcmp(got + 70000, buf, 80000), 0);
+	CU_ASSERT_EQUAL(block_off(ip, 131072), 0); /* a hole, no block */
+	/* a write far out leaves a hole in between */
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, "z", 1, 10000000), 1);
+	CU_ASSERT_EQUAL(block_off(ip, 5 << 20), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_truncate(ip, 100), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, got, sizeof(got), 0), 100);
+	fill(buf, 100, 11, 0);
+	CU_ASSERT_EQUAL(memcmp(got, buf, 100), 0);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	rd_free(rd);
+}
+
+/* The chain cache stays bounded on a tree much larger than its limit. */
+static void test_memory_bounded(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	hammer2_inode_t *d, *ip;
+	struct fs fs;
+	char name[32];
+	int i, found = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	fs.hmp->lru_limit = 256;
+	d = mkfile(fs.root, "many", HAMMER2_OBJTYPE_DIRECTORY);
+	for (i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "file-%05d", i);
+		ip = mkfile(d, name, HAMMER2_OBJTYPE_REGFILE);
+		hammer2_vop_write(ip, name, strlen(name), 0);
+		hammer2_inode_drop(ip);
+	}
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT(fs.hmp->lru_count <= 256);
+	for (i = 0; i < 5000; i += 7) {
+		snprintf(name, sizeof(name), "file-%05d", i);
+		if (hammer2_vop_lookup(d, name, strlen(name), &ip) == 0) {
+			char got[32] = {0};
+			hammer2_vop_read(ip, got, sizeof(got), 0);
+			found += strcmp(got, name) == 0;
+			hammer2_inode_drop(ip);
+		}
+	}
+	CU_ASSERT_EQUAL(found, (5000 + 6) / 7);
+	CU_ASSERT(fs.hmp->lru_count <= 256);
+	hammer2_inode_drop(d);
+	fs_umount(&fs);
+	rd_free(rd);
+}
+
+static const h2test_t tests[] = {
+	H2TEST(test_roundtrip_sizes),	 H2TEST(test_cow_realloc),
+	H2TEST(test_crash_before_header), H2TEST(test_readdir_cookies),
+	H2TEST(test_dirops_errno),	 H2TEST(test_compression_realloc),
+	H2TEST(test_freemap_alloc),	 H2TEST(test_enospc),
+	H2TEST(test_corrupt_block_eio),	 H2TEST(test_unlink_open),
+	H2TEST(test_truncate_holes),	 H2TEST(test_memory_bounded),
+	H2TEST_END,
+};
+
+int main(void)
+{
+	hammer2_log_quiet = 1;
+	return h2test_run("core", tests);
+}
