@@ -374,7 +374,8 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 {
 	uint64_t off = bref->data_off & ~HAMMER2_OFF_MASK_RADIX;
 	int radix = (int)(bref->data_off & HAMMER2_OFF_MASK_RADIX);
-	uint32_t bytes = radix ? (uint32_t)1 << radix : 0;
+	uint32_t bytes = (radix >= HAMMER2_RADIX_MIN &&
+			  radix <= HAMMER2_RADIX_MAX) ? (uint32_t)1 << radix : 0;
 	int check = HAMMER2_DEC_CHECK(bref->methods);
 	int comp = HAMMER2_DEC_COMP(bref->methods);
 	struct fsck_parent child;

@@ -313,7 +313,7 @@ int hammer2_chain_load(hammer2_chain_t *chain)
 		break;
 	}
 	if (!ok) {
-		hammer2_log("hammer2: blockref type %d at 0x%016llx has an "
+		hammer2_log("blockref type %d at 0x%016llx has an "
 			    "impossible size %u",
 			    chain->bref.type,
 			    (unsigned long long)chain->bref.data_off, bytes);

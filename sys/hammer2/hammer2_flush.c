@@ -341,7 +341,7 @@ int hammer2_flush(hammer2_dev_t *hmp)
 	hmp->flush_tid = 0;
 	if (error & HAMMER2_ERROR_EIO) {
 		hmp->broken = 1;
-		hammer2_log("hammer2: flush of tid %llu failed, device is "
+		hammer2_log("flush of tid %llu failed, device is "
 			    "read-only now",
 			    (unsigned long long)tid);
 	}

@@ -315,6 +315,12 @@ int hammer2_inode_create(hammer2_inode_t *dip, const char *name, size_t len,
 		ssize_t n = hammer2_file_write(*ipp, link, linklen, 0);
 		if (n < 0)
 			error = (int)-n;
+		/* storing the target must not change the requested times */
+		dd = hammer2_ipdata(*ipp);
+		if (va->mtime_us)
+			dd->meta.mtime = va->mtime_us;
+		if (va->ctime_us)
+			dd->meta.ctime = va->ctime_us;
 	}
 	return error;
 }
@@ -570,12 +576,20 @@ int hammer2_inode_readdir(hammer2_inode_t *dip, uint64_t *cookie,
 		*cookie = 2;
 	}
 	beg = HAMMER2_DIRHASH_VISIBLE | (*cookie & HAMMER2_DIRHASH_USERMSK);
-	chain = hammer2_chain_lookup(dip->chain, beg, HAMMER2_KEY_MAX, 0,
-				     &error);
+	chain = hammer2_chain_lookup(dip->chain, beg, HAMMER2_KEY_MAX,
+				     HAMMER2_LOOKUP_NODATA, &error);
 	while (chain) {
-		hammer2_inode_data_t *ipd = (hammer2_inode_data_t *)chain->data;
+		hammer2_inode_data_t *ipd;
 		uint64_t next = (chain->bref.key & HAMMER2_DIRHASH_USERMSK) + 1;
 
+		/* a damaged entry: report it with the cookie already past it */
+		error = hammer2_chain_load(chain);
+		if (error) {
+			*cookie = next;
+			hammer2_chain_drop(chain);
+			return error;
+		}
+		ipd = (hammer2_inode_data_t *)chain->data;
 		if (chain->bref.type == HAMMER2_BREF_TYPE_INODE) {
 			size_t nl = H2_MIN(ipd->meta.name_len,
 					   (uint16_t)HAMMER2_INODE_MAXNAME);
@@ -586,8 +600,8 @@ int hammer2_inode_readdir(hammer2_inode_t *dip, uint64_t *cookie,
 			}
 		}
 		*cookie = next;
-		chain = hammer2_chain_next(dip->chain, chain, HAMMER2_KEY_MAX, 0,
-					   &error);
+		chain = hammer2_chain_next(dip->chain, chain, HAMMER2_KEY_MAX,
+					   HAMMER2_LOOKUP_NODATA, &error);
 	}
 	return error;
 }

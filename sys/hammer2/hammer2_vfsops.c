@@ -110,7 +110,7 @@ int hammer2_dev_open(const struct hammer2_devops *ops, void *ctx,
 		if (vd->magic != HAMMER2_VOLUME_ID_HBO ||
 		    hammer2_voldata_testcrc(vd)) {
 			if (vd->magic == HAMMER2_VOLUME_ID_HBO)
-				hammer2_log("hammer2: volume header copy %d "
+				hammer2_log("volume header copy %d "
 					    "at 0x%016llx has a bad CRC",
 					    i, (unsigned long long)off);
 			continue;

@@ -68,8 +68,8 @@ int hammer2_pfs_mount(hammer2_dev_t *hmp, const char *label,
 /* Release a PFS mount (inodes must all be dropped by the caller). */
 int hammer2_pfs_unmount(hammer2_pfs_t *pmp);
 /*
- * Call fn for every PFS root under the super-root (name, pfs_type,
- * pfs_clid string); stops when fn returns nonzero.  errno.
+ * Call fn for every PFS root under the super-root with its name, pfs_type
+ * and inode data; stops when fn returns nonzero.  errno.
  */
 int hammer2_pfs_iterate(hammer2_dev_t *hmp,
 			int (*fn)(void *arg, const char *name, int pfs_type,
@@ -117,7 +117,9 @@ int hammer2_vop_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
 /*
  * Read directory entries from *cookie on: 0 gives ".", 1 "..", then the
  * entries in hash order.  Cookies stay valid across inserts, deletes and
- * indirect block splits.  *cookie is advanced past what fn accepted.
+ * indirect block splits.  *cookie is advanced past what fn accepted.  An
+ * entry whose inode cannot be read returns EIO with *cookie already past
+ * it, so the caller may report it and call again to continue.
  */
 int hammer2_vop_readdir(hammer2_inode_t *dip, uint64_t *cookie,
 			hammer2_filldir_t fn, void *arg);
@@ -144,7 +146,9 @@ int hammer2_vop_setcomp(hammer2_inode_t *ip, uint8_t comp_algo);
 int hammer2_vop_setcheck(hammer2_inode_t *ip, uint8_t check_algo);
 /*
  * Resolve a '/'-separated path from the PFS root (helper for tools and the
- * simulator).  ENOENT, ENOTDIR.
+ * simulator).  Leading, repeated and trailing '/' and "." components are
+ * ignored ("" and "/" are the root); ".." is refused with EINVAL.
+ * ENOENT, ENOTDIR, EINVAL.
  */
 int hammer2_vop_namei(hammer2_pfs_t *pmp, const char *path,
 		      hammer2_inode_t **ipp);
