@@ -51,9 +51,14 @@ static void check_base(struct fsck_ctx *ctx, const hammer2_blockref_t *base,
 /* Last key of the range [key, key + 2^keybits). */
 static hammer2_key_t key_end(hammer2_key_t key, int keybits)
 {
+	hammer2_key_t mask;
+
 	if (keybits >= 64)
 		return HAMMER2_KEY_MAX;
-	return key + (((hammer2_key_t)1 << keybits) - 1);
+	mask = ((hammer2_key_t)1 << keybits) - 1;
+	if (key > HAMMER2_KEY_MAX - mask)
+		return HAMMER2_KEY_MAX; /* misaligned key, already reported */
+	return key + mask;
 }
 
 static int type_allowed(enum fsck_kind kind, int type)
@@ -632,6 +637,8 @@ static void check_overlaps(struct fsck_ctx *ctx)
 	uint64_t end = 0;
 	hammer2_blockref_t a, b;
 
+	if (ctx->next == 0)
+		return;
 	qsort(ctx->ext, ctx->next, sizeof(*ctx->ext), extent_cmp);
 	for (i = 0; i < ctx->next; ++i) {
 		const struct fsck_extent *e = &ctx->ext[i];
