@@ -9,6 +9,7 @@
 #   5. integration tests     every executable tests/integration/*.sh, with
 #                            BIN, ASAN_BIN, SRCDIR and a fresh TMPDIR
 #   6. make kmod                                                  (1 test)
+#   7. make format-check: clang-format keeps one style             (1 test)
 #
 # Counting: a program or script whose output contains a line
 # "<name>: N passed, N failed" counts as N passes and N fails (the last such
@@ -161,6 +162,16 @@ else
 	record kmod 0 1
 	echo "  kmod FAILED (build/check/kmod.log); last lines:"
 	grep -E 'error|ERROR|undefined|kmod:' "$LOGDIR/kmod.log" | head -n 40 | sed 's/^/  | /'
+fi
+
+echo "== format"
+if "$MAKE" --no-print-directory format-check >"$LOGDIR/format.log" 2>&1; then
+	record format 1 0
+	echo "  format ok"
+else
+	record format 0 1
+	echo "  format FAILED (run 'make format'); first lines:"
+	grep -E 'error' "$LOGDIR/format.log" | head -n 10 | sed 's/^/  | /'
 fi
 
 if [ ${#FAILED_NAMES[@]} -gt 0 ]; then

@@ -67,8 +67,7 @@ const char *fsck_type_name(int type)
 }
 
 static void vreport(struct fsck_ctx *ctx, const char *tag,
-		    const hammer2_blockref_t *bref, const char *fmt,
-		    va_list ap)
+		    const hammer2_blockref_t *bref, const char *fmt, va_list ap)
 {
 	if (bref != NULL)
 		printf("%s: %016jx %-12s %016jx/%-2d ", tag,
@@ -113,8 +112,8 @@ void fsck_warn(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 	va_end(ap);
 }
 
-void fsck_trace(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
-		int depth, const char *fmt, ...)
+void fsck_trace(struct fsck_ctx *ctx, const hammer2_blockref_t *bref, int depth,
+		const char *fmt, ...)
 {
 	va_list ap;
 
@@ -158,7 +157,7 @@ int fsck_pread(struct fsck_ctx *ctx, void *buf, size_t bytes, uint64_t off)
 
 static const char *size_str(uint64_t bytes, char *buf, size_t len)
 {
-	static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
 	double v = (double)bytes;
 	int u = 0;
 
@@ -192,7 +191,8 @@ static void check_copy(struct hdr_copy *hc)
 
 	if (vd->magic == HAMMER2_VOLUME_ID_ABO) {
 		hc->magic = 1;
-		snprintf(hc->why, sizeof(hc->why), "reverse-endian volume "
+		snprintf(hc->why, sizeof(hc->why),
+			 "reverse-endian volume "
 			 "header (not supported)");
 		return;
 	}
@@ -215,8 +215,7 @@ static void check_copy(struct hdr_copy *hc)
 				      "sect0 CRC mismatch %08x/%08x ",
 				      vd->icrc_sects[HAMMER2_VOL_ICRC_SECT0],
 				      c0);
-	if (c1 != vd->icrc_sects[HAMMER2_VOL_ICRC_SECT1] &&
-	    n < sizeof(hc->why))
+	if (c1 != vd->icrc_sects[HAMMER2_VOL_ICRC_SECT1] && n < sizeof(hc->why))
 		n += (size_t)snprintf(hc->why + n, sizeof(hc->why) - n,
 				      "sect1 CRC mismatch %08x/%08x ",
 				      vd->icrc_sects[HAMMER2_VOL_ICRC_SECT1],
@@ -242,33 +241,41 @@ static void check_header_fields(struct fsck_ctx *ctx)
 		fsck_error(ctx, NULL, "volume header: unsupported version %u",
 			   vd->version);
 	if (vd->volu_size == 0 || (vd->volu_size & HAMMER2_VOLUME_ALIGNMASK64))
-		fsck_error(ctx, NULL, "volume header: volu_size 0x%016jx is "
+		fsck_error(ctx, NULL,
+			   "volume header: volu_size 0x%016jx is "
 			   "not a nonzero multiple of 8 MiB",
 			   (uintmax_t)vd->volu_size);
 	if (vd->volu_size > ctx->dev_size)
-		fsck_error(ctx, NULL, "volume header: volu_size 0x%016jx "
+		fsck_error(ctx, NULL,
+			   "volume header: volu_size 0x%016jx "
 			   "exceeds the device size 0x%016jx",
 			   (uintmax_t)vd->volu_size, (uintmax_t)ctx->dev_size);
 	if (!(vd->boot_beg <= vd->boot_end && vd->boot_end <= vd->aux_beg &&
 	      vd->aux_beg <= vd->aux_end && vd->aux_end <= vd->volu_size))
-		fsck_error(ctx, NULL, "volume header: boot/aux areas "
+		fsck_error(ctx, NULL,
+			   "volume header: boot/aux areas "
 			   "[0x%jx-0x%jx) [0x%jx-0x%jx) are inconsistent",
 			   (uintmax_t)vd->boot_beg, (uintmax_t)vd->boot_end,
 			   (uintmax_t)vd->aux_beg, (uintmax_t)vd->aux_end);
 	if (vd->allocator_beg >= vd->volu_size ||
 	    vd->allocator_beg < vd->aux_end)
-		fsck_error(ctx, NULL, "volume header: allocator_beg 0x%016jx "
+		fsck_error(ctx, NULL,
+			   "volume header: allocator_beg 0x%016jx "
 			   "outside [aux_end, volu_size)",
 			   (uintmax_t)vd->allocator_beg);
 	if (vd->allocator_free > vd->allocator_size)
-		fsck_warn(ctx, NULL, "volume header: allocator_free %ju > "
-			  "allocator_size %ju", (uintmax_t)vd->allocator_free,
+		fsck_warn(ctx, NULL,
+			  "volume header: allocator_free %ju > "
+			  "allocator_size %ju",
+			  (uintmax_t)vd->allocator_free,
 			  (uintmax_t)vd->allocator_size);
 	if (vd->version >= HAMMER2_VOL_VERSION_MULTI_VOLUMES &&
 	    (vd->nvolumes != 1 || vd->volu_id != 0))
-		fsck_error(ctx, NULL, "volume header: multi-volume file "
+		fsck_error(ctx, NULL,
+			   "volume header: multi-volume file "
 			   "systems (nvolumes %u, volu_id %u) are not "
-			   "supported", vd->nvolumes, vd->volu_id);
+			   "supported",
+			   vd->nvolumes, vd->volu_id);
 }
 
 /*
@@ -309,26 +316,32 @@ static int read_headers(struct fsck_ctx *ctx, struct hdr_copy *hc)
 			ctx->best = i;
 	}
 	if (nread == 0) {
-		fprintf(stderr, "%s: %s: too small (%s) to hold a HAMMER2 "
-			"volume header\n", progname, ctx->path,
+		fprintf(stderr,
+			"%s: %s: too small (%s) to hold a HAMMER2 "
+			"volume header\n",
+			progname, ctx->path,
 			size_str(ctx->dev_size, sz, sizeof(sz)));
 		return FSCK_EXIT_OPERATIONAL;
 	}
 	if (!any_magic) {
-		fprintf(stderr, "%s: %s: not a HAMMER2 file system (no volume "
-			"header with the HAMMER2 magic)\n", progname,
-			ctx->path);
+		fprintf(stderr,
+			"%s: %s: not a HAMMER2 file system (no volume "
+			"header with the HAMMER2 magic)\n",
+			progname, ctx->path);
 		return FSCK_EXIT_OPERATIONAL;
 	}
 	if (ctx->best < 0) {
 		for (i = 0; i < HAMMER2_NUM_VOLHDRS; ++i) {
 			if (hc[i].present)
-				fsck_error(ctx, NULL, "volume header copy %d "
-					   "(zone %d, offset 0x%016jx): %s", i,
-					   i, (uintmax_t)hammer2_volhdr_offset(i),
+				fsck_error(ctx, NULL,
+					   "volume header copy %d "
+					   "(zone %d, offset 0x%016jx): %s",
+					   i, i,
+					   (uintmax_t)hammer2_volhdr_offset(i),
 					   hc[i].why);
 		}
-		fsck_error(ctx, NULL, "no valid volume header copy: cannot "
+		fsck_error(ctx, NULL,
+			   "no valid volume header copy: cannot "
 			   "check further");
 		return FSCK_EXIT_UNCORRECTED;
 	}
@@ -344,23 +357,26 @@ static int read_headers(struct fsck_ctx *ctx, struct hdr_copy *hc)
 		if (off >= ctx->vd->volu_size)
 			break;
 		if (!hc[i].present) {
-			fsck_error(ctx, NULL, "volume header copy %d (zone %d, "
-				   "offset 0x%016jx): cannot be read", i, i,
-				   (uintmax_t)off);
+			fsck_error(ctx, NULL,
+				   "volume header copy %d (zone %d, "
+				   "offset 0x%016jx): cannot be read",
+				   i, i, (uintmax_t)off);
 		} else if (!hc[i].valid) {
-			fsck_error(ctx, NULL, "volume header copy %d (zone %d, "
-				   "offset 0x%016jx): %s", i, i,
-				   (uintmax_t)off, hc[i].why);
+			fsck_error(ctx, NULL,
+				   "volume header copy %d (zone %d, "
+				   "offset 0x%016jx): %s",
+				   i, i, (uintmax_t)off, hc[i].why);
 		} else if (memcmp(&hc[i].vd->fsid, &ctx->vd->fsid,
 				  sizeof(ctx->vd->fsid)) != 0) {
-			fsck_error(ctx, NULL, "volume header copy %d (zone %d, "
+			fsck_error(ctx, NULL,
+				   "volume header copy %d (zone %d, "
 				   "offset 0x%016jx): belongs to another file "
-				   "system (fsid differs)", i, i,
-				   (uintmax_t)off);
+				   "system (fsid differs)",
+				   i, i, (uintmax_t)off);
 		} else if (!ctx->quiet) {
 			printf("volume header copy %d (zone %d, offset "
-			       "0x%016jx): ok, mirror_tid 0x%016jx%s\n", i, i,
-			       (uintmax_t)off,
+			       "0x%016jx): ok, mirror_tid 0x%016jx%s\n",
+			       i, i, (uintmax_t)off,
 			       (uintmax_t)hc[i].vd->mirror_tid,
 			       i == ctx->best ? " (best)" : "");
 		}
@@ -379,8 +395,7 @@ static void print_summary(const struct fsck_ctx *ctx)
 	       (uintmax_t)v[HAMMER2_BREF_TYPE_INODE],
 	       (uintmax_t)v[HAMMER2_BREF_TYPE_INDIRECT],
 	       (uintmax_t)v[HAMMER2_BREF_TYPE_DATA],
-	       (uintmax_t)v[HAMMER2_BREF_TYPE_DIRENT],
-	       (uintmax_t)ctx->empty[0],
+	       (uintmax_t)v[HAMMER2_BREF_TYPE_DIRENT], (uintmax_t)ctx->empty[0],
 	       size_str(ctx->bytes[0], sz, sizeof(sz)));
 	printf("freemap tree:    %ju blockrefs (%ju node, %ju leaf, %ju "
 	       "empty), %s\n",
@@ -460,13 +475,17 @@ int main(int argc, char **argv)
 		ctx.dev_size = (uint64_t)st.st_size;
 	} else if (S_ISBLK(st.st_mode)) {
 		if (ioctl(ctx.fd, BLKGETSIZE64, &ctx.dev_size) < 0) {
-			fprintf(stderr, "%s: %s: cannot get the device size: "
-				"%s\n", progname, ctx.path, strerror(errno));
+			fprintf(stderr,
+				"%s: %s: cannot get the device size: "
+				"%s\n",
+				progname, ctx.path, strerror(errno));
 			return FSCK_EXIT_OPERATIONAL;
 		}
 	} else {
-		fprintf(stderr, "%s: %s is neither a regular file nor a block "
-			"device\n", progname, ctx.path);
+		fprintf(stderr,
+			"%s: %s is neither a regular file nor a block "
+			"device\n",
+			progname, ctx.path);
 		return FSCK_EXIT_OPERATIONAL;
 	}
 	if (!ctx.quiet)
@@ -482,7 +501,8 @@ int main(int argc, char **argv)
 			hammer2_uuid_to_str(&ctx.vd->fsid, uuid);
 			printf("using volume header copy %d: fsid %s, version "
 			       "%u, volu_size 0x%016jx, allocator_beg "
-			       "0x%016jx\n", ctx.best, uuid, ctx.vd->version,
+			       "0x%016jx\n",
+			       ctx.best, uuid, ctx.vd->version,
 			       (uintmax_t)ctx.vd->volu_size,
 			       (uintmax_t)ctx.vd->allocator_beg);
 		}
@@ -499,12 +519,12 @@ int main(int argc, char **argv)
 	}
 	if (rc == FSCK_EXIT_UNCORRECTED || (rc == 0 && ctx.nerrors)) {
 		printf("** %s: %ju error%s found, NOT corrected (checked "
-		       "read-only)\n", ctx.path, (uintmax_t)ctx.nerrors,
+		       "read-only)\n",
+		       ctx.path, (uintmax_t)ctx.nerrors,
 		       ctx.nerrors == 1 ? "" : "s");
 	} else if (rc == 0) {
 		printf("** %s: clean (%ju warning%s)\n", ctx.path,
-		       (uintmax_t)ctx.nwarnings,
-		       ctx.nwarnings == 1 ? "" : "s");
+		       (uintmax_t)ctx.nwarnings, ctx.nwarnings == 1 ? "" : "s");
 	} else if (rc == FSCK_EXIT_OPERATIONAL) {
 		printf("** %s: check could not be completed\n", ctx.path);
 	}

@@ -27,9 +27,9 @@
 #define FSCK_EXIT_UNCORRECTED 4
 #define FSCK_EXIT_OPERATIONAL 8
 
-#define FSCK_MAX_DEPTH 40	  /* blockref recursion limit */
-#define FSCK_MAX_PRINTED 1000	  /* error lines printed before muting */
-#define FSCK_NTYPES 8		  /* on-media bref types 0..7 */
+#define FSCK_MAX_DEPTH 40     /* blockref recursion limit */
+#define FSCK_MAX_PRINTED 1000 /* error lines printed before muting */
+#define FSCK_NTYPES 8	      /* on-media bref types 0..7 */
 
 /* One referenced piece of media (for overlap and freemap checks). */
 struct fsck_extent {
@@ -93,9 +93,8 @@ void fsck_error(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 void fsck_warn(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 	       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Verbose-only line about a blockref (printed when -v). */
-void fsck_trace(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
-		int depth, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+void fsck_trace(struct fsck_ctx *ctx, const hammer2_blockref_t *bref, int depth,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Printable name of a blockref type ("inode", "freemap_leaf", ...). */
 const char *fsck_type_name(int type);
 

@@ -202,9 +202,8 @@ static int is_freemap_type(int type)
  * freemap blocks (in their rotation slot) inside reserved segments.
  * Returns 0 if the block can be read, -1 if it must not be touched.
  */
-static int check_placement(struct fsck_ctx *ctx,
-			   const hammer2_blockref_t *bref, uint64_t off,
-			   uint32_t bytes)
+static int check_placement(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
+			   uint64_t off, uint32_t bytes)
 {
 	const hammer2_volume_data_t *vd = ctx->vd;
 	uint64_t in_zone = off & HAMMER2_FREEMAP_LEVEL1_MASK;
@@ -214,8 +213,10 @@ static int check_placement(struct fsck_ctx *ctx,
 		return -1;
 	}
 	if (off >= ctx->volu_size || bytes > ctx->volu_size - off) {
-		fsck_error(ctx, bref, "block lies beyond the end of the volume "
-			   "(0x%016jx)", (uintmax_t)ctx->volu_size);
+		fsck_error(ctx, bref,
+			   "block lies beyond the end of the volume "
+			   "(0x%016jx)",
+			   (uintmax_t)ctx->volu_size);
 		return -1;
 	}
 	if ((off & ~HAMMER2_PBUFMASK64) !=
@@ -228,8 +229,10 @@ static int check_placement(struct fsck_ctx *ctx,
 		uint64_t slot = in_zone / HAMMER2_PBUFSIZE;
 
 		if (level < 0) {
-			fsck_error(ctx, bref, "freemap blockref with illegal "
-				   "keybits %d", bref->keybits);
+			fsck_error(ctx, bref,
+				   "freemap blockref with illegal "
+				   "keybits %d",
+				   bref->keybits);
 		} else if (in_zone >= HAMMER2_ZONE_SEG64 ||
 			   slot < HAMMER2_ZONE_FREEMAP_00 ||
 			   slot >= HAMMER2_ZONE_FREEMAP_END ||
@@ -237,13 +240,16 @@ static int check_placement(struct fsck_ctx *ctx,
 				 HAMMER2_ZONE_FREEMAP_INC) != level ||
 			   (off & ~HAMMER2_FREEMAP_LEVEL1_MASK) !=
 				   H2FMBASE(bref->key, bref->keybits)) {
-			fsck_error(ctx, bref, "freemap block is not in one of "
+			fsck_error(ctx, bref,
+				   "freemap block is not in one of "
 				   "its reserved rotation slots");
 		}
 		if (bref->type == HAMMER2_BREF_TYPE_FREEMAP_LEAF &&
 		    level != HAMMER2_ZONEFM_LEVEL1) {
-			fsck_error(ctx, bref, "freemap leaf must have keybits "
-				   "%d", HAMMER2_FREEMAP_LEVEL1_RADIX);
+			fsck_error(ctx, bref,
+				   "freemap leaf must have keybits "
+				   "%d",
+				   HAMMER2_FREEMAP_LEVEL1_RADIX);
 		}
 		if (bref->type == HAMMER2_BREF_TYPE_FREEMAP_NODE &&
 		    level == HAMMER2_ZONEFM_LEVEL1) {
@@ -252,8 +258,10 @@ static int check_placement(struct fsck_ctx *ctx,
 		return 0;
 	}
 	if (in_zone < HAMMER2_ZONE_SEG64) {
-		fsck_error(ctx, bref, "block inside the reserved segment of "
-			   "zone %ju", (uintmax_t)(off >> 30));
+		fsck_error(ctx, bref,
+			   "block inside the reserved segment of "
+			   "zone %ju",
+			   (uintmax_t)(off >> 30));
 	} else if (off < vd->aux_end && off + bytes > vd->boot_beg) {
 		fsck_error(ctx, bref, "block inside the boot/aux area");
 	}
@@ -298,32 +306,39 @@ static int check_inode(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 
 	if (pp->kind == KIND_VOLUME) {
 		if (m->pfs_type != HAMMER2_PFSTYPE_SUPROOT)
-			fsck_error(ctx, bref, "super-root inode has pfs_type "
-				   "%u, expected SUPROOT", m->pfs_type);
+			fsck_error(ctx, bref,
+				   "super-root inode has pfs_type "
+				   "%u, expected SUPROOT",
+				   m->pfs_type);
 		if (m->type != HAMMER2_OBJTYPE_DIRECTORY)
 			fsck_error(ctx, bref, "super-root is not a directory");
 	} else if (m->name_len <= HAMMER2_INODE_MAXNAME) {
 		if (pp->kind == KIND_SUPROOT &&
 		    !(m->op_flags & HAMMER2_OPFLAG_PFSROOT))
-			fsck_error(ctx, bref, "PFS root inode lacks the "
+			fsck_error(ctx, bref,
+				   "PFS root inode lacks the "
 				   "PFSROOT op flag");
 		if (bref->key & HAMMER2_DIRHASH_VISIBLE) {
-			hammer2_key_t h = hammer2_dirhash(ip->filename,
-							  m->name_len);
+			hammer2_key_t h =
+				hammer2_dirhash(ip->filename, m->name_len);
 
 			if ((m->name_key & ~HAMMER2_DIRHASH_LOMASK) !=
 			    (h & ~HAMMER2_DIRHASH_LOMASK))
-				fsck_error(ctx, bref, "name_key 0x%016jx does "
+				fsck_error(ctx, bref,
+					   "name_key 0x%016jx does "
 					   "not match the hash of its name "
 					   "(0x%016jx)",
 					   (uintmax_t)m->name_key,
 					   (uintmax_t)h);
 			if (bref->key != m->name_key)
-				fsck_error(ctx, bref, "blockref key differs "
+				fsck_error(ctx, bref,
+					   "blockref key differs "
 					   "from the inode's name_key "
-					   "0x%016jx", (uintmax_t)m->name_key);
+					   "0x%016jx",
+					   (uintmax_t)m->name_key);
 		} else if (bref->key != m->inum) {
-			fsck_error(ctx, bref, "hidden inode keyed 0x%016jx "
+			fsck_error(ctx, bref,
+				   "hidden inode keyed 0x%016jx "
 				   "but its inum is 0x%016jx",
 				   (uintmax_t)bref->key, (uintmax_t)m->inum);
 		}
@@ -354,7 +369,8 @@ static void keep_leaf(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 	if (bref->keybits != HAMMER2_FREEMAP_LEVEL1_RADIX)
 		return; /* already reported */
 	if (zone >= ctx->nzones) {
-		fsck_error(ctx, bref, "freemap leaf covers space beyond the "
+		fsck_error(ctx, bref,
+			   "freemap leaf covers space beyond the "
 			   "end of the volume");
 		return;
 	}
@@ -379,8 +395,10 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 {
 	uint64_t off = bref->data_off & ~HAMMER2_OFF_MASK_RADIX;
 	int radix = (int)(bref->data_off & HAMMER2_OFF_MASK_RADIX);
-	uint32_t bytes = (radix >= HAMMER2_RADIX_MIN &&
-			  radix <= HAMMER2_RADIX_MAX) ? (uint32_t)1 << radix : 0;
+	uint32_t bytes =
+		(radix >= HAMMER2_RADIX_MIN && radix <= HAMMER2_RADIX_MAX) ?
+			(uint32_t)1 << radix :
+			0;
 	int check = HAMMER2_DEC_CHECK(bref->methods);
 	int comp = HAMMER2_DEC_COMP(bref->methods);
 	struct fsck_parent child;
@@ -418,11 +436,15 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 	if (pp->keybits < 64 &&
 	    (bref->key < pp->key ||
 	     key_end(bref->key, bref->keybits) > key_end(pp->key, pp->keybits)))
-		fsck_error(ctx, bref, "key range outside the parent's range "
-			   "%016jx/%d", (uintmax_t)pp->key, pp->keybits);
+		fsck_error(ctx, bref,
+			   "key range outside the parent's range "
+			   "%016jx/%d",
+			   (uintmax_t)pp->key, pp->keybits);
 	if (bref->mirror_tid > pp->mirror_tid)
-		fsck_warn(ctx, bref, "mirror_tid 0x%jx above the parent's "
-			  "0x%jx", (uintmax_t)bref->mirror_tid,
+		fsck_warn(ctx, bref,
+			  "mirror_tid 0x%jx above the parent's "
+			  "0x%jx",
+			  (uintmax_t)bref->mirror_tid,
 			  (uintmax_t)pp->mirror_tid);
 	if (check > HAMMER2_CHECK_FREEMAP)
 		fsck_error(ctx, bref, "unknown check method %d", check);
@@ -436,8 +458,10 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 				   namlen, HAMMER2_INODE_MAXNAME);
 		if (radix == 0) {
 			if (namlen > sizeof(bref->check.buf))
-				fsck_error(ctx, bref, "dirent name of %u bytes "
-					   "has no data block", namlen);
+				fsck_error(ctx, bref,
+					   "dirent name of %u bytes "
+					   "has no data block",
+					   namlen);
 			return;
 		}
 	}
@@ -468,7 +492,8 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 			return;
 		}
 		if (r == 0) {
-			fsck_error(ctx, bref, "block referenced more than once "
+			fsck_error(ctx, bref,
+				   "block referenced more than once "
 				   "(loop or shared interior block)");
 			return;
 		}
@@ -488,14 +513,14 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 	}
 	r = fsck_pread(ctx, data, bytes, off);
 	if (r != 0) {
-		fsck_error(ctx, bref, "%s", r < 0 ? "read error" :
-			   "block lies beyond the end of the device");
+		fsck_error(ctx, bref, "%s",
+			   r < 0 ? "read error" :
+				   "block lies beyond the end of the device");
 		goto out;
 	}
 	if (check <= HAMMER2_CHECK_FREEMAP &&
 	    !hammer2_bref_testcheck(bref, data, bytes)) {
-		fsck_error(ctx, bref, "check code mismatch (method %d)",
-			   check);
+		fsck_error(ctx, bref, "check code mismatch (method %d)", check);
 		goto out;
 	}
 
@@ -506,8 +531,10 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 
 			if (bref->vradix < HAMMER2_RADIX_MIN ||
 			    bref->vradix > HAMMER2_RADIX_MAX) {
-				fsck_error(ctx, bref, "compressed block with "
-					   "logical radix %u", bref->vradix);
+				fsck_error(ctx, bref,
+					   "compressed block with "
+					   "logical radix %u",
+					   bref->vradix);
 				break;
 			}
 			out = malloc((size_t)1 << bref->vradix);
@@ -516,8 +543,9 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 				ctx->io_error = 1;
 				break;
 			}
-			if (hammer2_decompress_block(comp, data, bytes, out,
-					(uint32_t)1 << bref->vradix) < 0)
+			if (hammer2_decompress_block(
+				    comp, data, bytes, out,
+				    (uint32_t)1 << bref->vradix) < 0)
 				fsck_error(ctx, bref, "decompression failed");
 			free(out);
 		} else if (comp > HAMMER2_COMP_ZLIB) {
@@ -526,7 +554,8 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 		break;
 	case HAMMER2_BREF_TYPE_DIRENT:
 		if (bref->embed.dirent.namlen > bytes)
-			fsck_error(ctx, bref, "dirent name longer than its "
+			fsck_error(ctx, bref,
+				   "dirent name longer than its "
 				   "block");
 		break;
 	case HAMMER2_BREF_TYPE_INODE: {
@@ -553,8 +582,10 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 	case HAMMER2_BREF_TYPE_INDIRECT:
 	case HAMMER2_BREF_TYPE_FREEMAP_NODE:
 		if (bytes < HAMMER2_BLOCKREF_BYTES * 2) {
-			fsck_error(ctx, bref, "interior block of %u bytes is "
-				   "too small", bytes);
+			fsck_error(ctx, bref,
+				   "interior block of %u bytes is "
+				   "too small",
+				   bytes);
 			break;
 		}
 		child = *pp;
@@ -592,16 +623,19 @@ static void check_base(struct fsck_ctx *ctx, const hammer2_blockref_t *base,
 			continue;
 		}
 		if (seen_empty)
-			fsck_error(ctx, bref, "live entry %d follows an empty "
-				   "one (array not packed)", i);
+			fsck_error(ctx, bref,
+				   "live entry %d follows an empty "
+				   "one (array not packed)",
+				   i);
 		if (prev != NULL && bref->keybits <= 64 &&
 		    prev->keybits <= 64 &&
 		    (bref->key <= prev->key ||
 		     bref->key <= key_end(prev->key, prev->keybits)))
-			fsck_error(ctx, bref, "entry %d not sorted after "
+			fsck_error(ctx, bref,
+				   "entry %d not sorted after "
 				   "%016jx/%d (keys out of order or "
-				   "overlapping)", i, (uintmax_t)prev->key,
-				   prev->keybits);
+				   "overlapping)",
+				   i, (uintmax_t)prev->key, prev->keybits);
 		prev = bref;
 		++live;
 		check_bref(ctx, bref, pp, depth);
@@ -658,8 +692,10 @@ static void check_overlaps(struct fsck_ctx *ctx)
 			} else {
 				extent_bref(e, &a);
 				extent_bref(p, &b);
-				fsck_error(ctx, &a, "media overlaps %s block "
-					   "%016jx", fsck_type_name(b.type),
+				fsck_error(ctx, &a,
+					   "media overlaps %s block "
+					   "%016jx",
+					   fsck_type_name(b.type),
 					   (uintmax_t)b.data_off);
 			}
 		}
@@ -680,7 +716,8 @@ static int leaf_state(const hammer2_bmap_data_t *leaf, uint64_t off)
 				    HAMMER2_FREEMAP_BLOCK_RADIX);
 
 	return (int)((bmap->bitmapq[chunk / HAMMER2_BMAP_BLOCKS_PER_ELEMENT] >>
-		      ((chunk % HAMMER2_BMAP_BLOCKS_PER_ELEMENT) * 2)) & 3);
+		      ((chunk % HAMMER2_BMAP_BLOCKS_PER_ELEMENT) * 2)) &
+		     3);
 }
 
 /* Bytes below which / from which a fresh leaf marks everything allocated. */
@@ -757,16 +794,20 @@ static int check_freemap(struct fsck_ctx *ctx)
 			continue;
 		extent_bref(e, &b);
 		if (worst == 0)
-			fsck_error(ctx, &b, "referenced block is marked free "
+			fsck_error(ctx, &b,
+				   "referenced block is marked free "
 				   "(00) in the freemap%s",
 				   ctx->leaf[e->off >>
 					     HAMMER2_FREEMAP_LEVEL1_RADIX] ?
-					   "" : " (no leaf for its zone)");
+					   "" :
+					   " (no leaf for its zone)");
 		else if (worst == 2)
-			fsck_error(ctx, &b, "referenced block is marked "
+			fsck_error(ctx, &b,
+				   "referenced block is marked "
 				   "staged-free (10) in the freemap");
 		else
-			fsck_error(ctx, &b, "referenced block has the illegal "
+			fsck_error(ctx, &b,
+				   "referenced block has the illegal "
 				   "freemap state 01");
 	}
 
@@ -778,13 +819,14 @@ static int check_freemap(struct fsck_ctx *ctx)
 			continue;
 		for (n = 0; n < HAMMER2_FREEMAP_COUNT; ++n) {
 			const hammer2_bmap_data_t *bmap = &leaf[n];
-			uint64_t seg = ((uint64_t)z << 30) +
-				       ((uint64_t)n << 22);
+			uint64_t seg =
+				((uint64_t)z << 30) + ((uint64_t)n << 22);
 			uint64_t freeb = 0;
 			int c, st;
 
 			for (c = 0; c < (int)(HAMMER2_FREEMAP_LEVEL0_SIZE /
-					      HAMMER2_FREEMAP_BLOCK_SIZE); ++c) {
+					      HAMMER2_FREEMAP_BLOCK_SIZE);
+			     ++c) {
 				uint64_t coff = seg + ((uint64_t)c << 14);
 				uint64_t chunk = coff >> 14;
 
@@ -794,9 +836,11 @@ static int check_freemap(struct fsck_ctx *ctx)
 					continue;
 				}
 				if (st == 1) {
-					fsck_error(ctx, NULL, "freemap chunk "
+					fsck_error(ctx, NULL,
+						   "freemap chunk "
 						   "0x%016jx has the illegal "
-						   "state 01", (uintmax_t)coff);
+						   "state 01",
+						   (uintmax_t)coff);
 					continue;
 				}
 				/* Statically allocated areas are no leak. */
@@ -813,11 +857,13 @@ static int check_freemap(struct fsck_ctx *ctx)
 						HAMMER2_FREEMAP_BLOCK_SIZE;
 			}
 			if (bmap->avail > HAMMER2_FREEMAP_LEVEL0_SIZE)
-				fsck_error(ctx, NULL, "freemap bmap 0x%016jx: "
+				fsck_error(ctx, NULL,
+					   "freemap bmap 0x%016jx: "
 					   "avail %u exceeds 4 MiB",
 					   (uintmax_t)seg, bmap->avail);
 			else if (bmap->avail < freeb)
-				fsck_error(ctx, NULL, "freemap bmap 0x%016jx: "
+				fsck_error(ctx, NULL,
+					   "freemap bmap 0x%016jx: "
 					   "avail %u is less than the %ju "
 					   "bytes marked free",
 					   (uintmax_t)seg, bmap->avail,

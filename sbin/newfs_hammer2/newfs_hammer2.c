@@ -98,16 +98,20 @@ static int parse_size(const char *s, uint64_t *out)
 	switch (*end) {
 	case '\0':
 		break;
-	case 'k': case 'K':
+	case 'k':
+	case 'K':
 		shift = 10;
 		break;
-	case 'm': case 'M':
+	case 'm':
+	case 'M':
 		shift = 20;
 		break;
-	case 'g': case 'G':
+	case 'g':
+	case 'G':
 		shift = 30;
 		break;
-	case 't': case 'T':
+	case 't':
+	case 'T':
 		shift = 40;
 		break;
 	default:
@@ -143,17 +147,17 @@ static int parse_check(const char *s)
 		const char *name;
 		int algo;
 	} tab[] = {
-		{"none", HAMMER2_CHECK_NONE},
-		{"disabled", HAMMER2_CHECK_DISABLED},
-		{"off", HAMMER2_CHECK_DISABLED},
-		{"crc32", HAMMER2_CHECK_ISCSI32},
-		{"iscsi32", HAMMER2_CHECK_ISCSI32},
-		{"icrc32", HAMMER2_CHECK_ISCSI32},
-		{"crc", HAMMER2_CHECK_ISCSI32},
-		{"xxhash64", HAMMER2_CHECK_XXHASH64},
-		{"xxhash", HAMMER2_CHECK_XXHASH64},
-		{"sha192", HAMMER2_CHECK_SHA192},
-		{"default", HAMMER2_CHECK_DEFAULT},
+		{ "none", HAMMER2_CHECK_NONE },
+		{ "disabled", HAMMER2_CHECK_DISABLED },
+		{ "off", HAMMER2_CHECK_DISABLED },
+		{ "crc32", HAMMER2_CHECK_ISCSI32 },
+		{ "iscsi32", HAMMER2_CHECK_ISCSI32 },
+		{ "icrc32", HAMMER2_CHECK_ISCSI32 },
+		{ "crc", HAMMER2_CHECK_ISCSI32 },
+		{ "xxhash64", HAMMER2_CHECK_XXHASH64 },
+		{ "xxhash", HAMMER2_CHECK_XXHASH64 },
+		{ "sha192", HAMMER2_CHECK_SHA192 },
+		{ "default", HAMMER2_CHECK_DEFAULT },
 	};
 	size_t i;
 
@@ -217,13 +221,15 @@ static void add_labels(struct newfs_opts *opt, char *arg, int *none)
 		}
 		if (strlen(tok) > NEWFS_LABEL_MAX)
 			usage_error("-L: label '%.32s...' is too long (%d "
-				    "chars max)", tok, NEWFS_LABEL_MAX);
+				    "chars max)",
+				    tok, NEWFS_LABEL_MAX);
 		if (strchr(tok, '/') != NULL)
 			usage_error("-L: label '%s' contains '/'", tok);
 		for (i = 0; i < opt->nlabels; ++i) {
 			if (strcmp(opt->labels[i], tok) == 0)
 				usage_error("-L: label '%s' given twice (LOCAL "
-					    "is always created)", tok);
+					    "is always created)",
+					    tok);
 		}
 		if (opt->nlabels >= NEWFS_MAX_PFS)
 			usage_error("-L: too many labels: at most %d besides "
@@ -295,12 +301,12 @@ int main(int argc, char **argv)
 			size_given = 1;
 			break;
 		case 'b':
-			opt.boot_bytes = parse_area("b", optarg,
-						    HAMMER2_BOOT_MAX_BYTES);
+			opt.boot_bytes =
+				parse_area("b", optarg, HAMMER2_BOOT_MAX_BYTES);
 			break;
 		case 'r':
-			opt.aux_bytes = parse_area("r", optarg,
-						   HAMMER2_AUX_MAX_BYTES);
+			opt.aux_bytes =
+				parse_area("r", optarg, HAMMER2_AUX_MAX_BYTES);
 			break;
 		case 'V': {
 			char *end;
@@ -310,8 +316,8 @@ int main(int argc, char **argv)
 			    v < HAMMER2_VOL_VERSION_MIN ||
 			    v >= HAMMER2_VOL_VERSION_WIP)
 				usage_error("-V: cannot format HAMMER2 version "
-					    "'%s' (supported %d..%d)", optarg,
-					    HAMMER2_VOL_VERSION_MIN,
+					    "'%s' (supported %d..%d)",
+					    optarg, HAMMER2_VOL_VERSION_MIN,
 					    HAMMER2_VOL_VERSION_WIP - 1);
 			opt.version = (int)v;
 			break;
@@ -357,7 +363,8 @@ int main(int argc, char **argv)
 		existed = 0;
 		if (!size_given)
 			fatal("%s does not exist (use -s SIZE to create an "
-			      "image file)", path);
+			      "image file)",
+			      path);
 		is_regular = 1;
 		target = fs_size;
 	} else if (S_ISREG(st.st_mode)) {

@@ -46,7 +46,7 @@ struct newfs_opts {
 
 /* The computed volume layout; all values are byte offsets or sizes. */
 struct newfs_layout {
-	uint64_t volu_size;	/* usable size, multiple of VOLUME_ALIGN */
+	uint64_t volu_size; /* usable size, multiple of VOLUME_ALIGN */
 	uint64_t boot_beg, boot_bytes;
 	uint64_t aux_beg, aux_bytes;
 	uint64_t reserved_bytes; /* 4 MiB per started 1 GiB */

@@ -328,16 +328,20 @@ int newfs_format(int fd, int is_regular, const char *path,
 	/* The last usable block must be writable. */
 	if (pwrite_all(fd, zeros, HAMMER2_PBUFSIZE,
 		       lay->volu_size - HAMMER2_PBUFSIZE) < 0) {
-		fprintf(stderr, "newfs_hammer2: %s: write at end of volume: "
-			"%s\n", path, strerror(errno));
+		fprintf(stderr,
+			"newfs_hammer2: %s: write at end of volume: "
+			"%s\n",
+			path, strerror(errno));
 		goto out;
 	}
 	/* Clear the first reserved segment and the boot/aux areas. */
 	if (zero_range(fd, is_regular, 0, HAMMER2_ZONE_SEG64) < 0 ||
 	    zero_range(fd, is_regular, lay->boot_beg,
 		       lay->inode_base - lay->boot_beg) < 0) {
-		fprintf(stderr, "newfs_hammer2: %s: clearing reserved areas: "
-			"%s\n", path, strerror(errno));
+		fprintf(stderr,
+			"newfs_hammer2: %s: clearing reserved areas: "
+			"%s\n",
+			path, strerror(errno));
 		goto out;
 	}
 
@@ -349,8 +353,7 @@ int newfs_format(int fd, int is_regular, const char *path,
 	init_inode_bref(&sroot_bref, lay->inode_base, 0, HAMMER2_COMP_AUTOZERO);
 	memset(roots, 0, sizeof(roots));
 	for (i = 0; i < opt->nlabels; ++i) {
-		off = lay->inode_base +
-		      (uint64_t)(i + 1) * HAMMER2_INODE_BYTES;
+		off = lay->inode_base + (uint64_t)(i + 1) * HAMMER2_INODE_BYTES;
 		random_uuid(env, &clid);
 		random_uuid(env, &fsid);
 		init_pfs_root(&roots[i], opt->labels[i], opt, now, &clid,
@@ -375,8 +378,8 @@ int newfs_format(int fd, int is_regular, const char *path,
 	hammer2_bref_setcheck(&sroot_bref, sroot, HAMMER2_INODE_BYTES);
 
 	if (pwrite_all(fd, blk, HAMMER2_PBUFSIZE, lay->inode_base) < 0) {
-		fprintf(stderr, "newfs_hammer2: %s: writing inodes: %s\n",
-			path, strerror(errno));
+		fprintf(stderr, "newfs_hammer2: %s: writing inodes: %s\n", path,
+			strerror(errno));
 		goto out;
 	}
 
@@ -400,7 +403,7 @@ int newfs_format(int fd, int is_regular, const char *path,
 	random_uuid(env, &vd->fsid);
 	if (hammer2_uuid_from_str(HAMMER2_UUID_STRING, &vd->fstype) != 0) {
 		fprintf(stderr, "newfs_hammer2: cannot parse the HAMMER2 "
-			"filesystem type uuid\n");
+				"filesystem type uuid\n");
 		goto out;
 	}
 	vd->peer_type = NEWFS_PEER_HAMMER2;
@@ -415,8 +418,10 @@ int newfs_format(int fd, int is_regular, const char *path,
 	for (i = 0; i < lay->nhdrs; ++i) {
 		if (pwrite_all(fd, vd, sizeof(*vd), hammer2_volhdr_offset(i)) <
 		    0) {
-			fprintf(stderr, "newfs_hammer2: %s: writing volume "
-				"header %d: %s\n", path, i, strerror(errno));
+			fprintf(stderr,
+				"newfs_hammer2: %s: writing volume "
+				"header %d: %s\n",
+				path, i, strerror(errno));
 			goto out;
 		}
 	}

@@ -27,8 +27,8 @@
 
 /* Internal error flags (HAMMER2 style, combinable). */
 #define HAMMER2_ERROR_NONE 0x00000000
-#define HAMMER2_ERROR_EIO 0x00000001	/* device I/O error */
-#define HAMMER2_ERROR_CHECK 0x00000002	/* check code mismatch */
+#define HAMMER2_ERROR_EIO 0x00000001	 /* device I/O error */
+#define HAMMER2_ERROR_CHECK 0x00000002	 /* check code mismatch */
 #define HAMMER2_ERROR_BADBREF 0x00000004 /* illegal blockref or media */
 #define HAMMER2_ERROR_ENOSPC 0x00000008
 #define HAMMER2_ERROR_ENOENT 0x00000010
@@ -117,7 +117,7 @@ struct hammer2_chain {
 	uint32_t bytes; /* logical bytes of data (0 = not loaded) */
 	uint8_t *data;	/* logical (decompressed) contents */
 	hammer2_chain_t *lru_prev, *lru_next;
-	uint8_t comp_algo; /* DATA: requested compression (inode's) */
+	uint8_t comp_algo;  /* DATA: requested compression (inode's) */
 	uint8_t comp_fails; /* node: consecutive incompressible DATA children */
 	uint8_t comp_skip;  /* node: DATA children left to store raw */
 };
@@ -134,7 +134,7 @@ struct hammer2_inode {
 	hammer2_tid_t inum;
 	int refs;
 	int unlinked; /* removed from its directory, alive while referenced */
-	void *vfs_private;  /* owned by the glue (Linux struct inode) */
+	void *vfs_private; /* owned by the glue (Linux struct inode) */
 };
 
 #define HAMMER2_IHASH_SIZE 1024
@@ -180,17 +180,17 @@ struct hammer2_dev {
 	uint64_t dirty_limit; /* frontend flushes past this */
 
 	/* freemap state */
-	hammer2_off_t heur_base[64]; /* per-class allocation iterators */
+	hammer2_off_t heur_base[64];   /* per-class allocation iterators */
 	struct hammer2_freeblk *frees; /* frees pending for next flush */
 	size_t nfrees, maxfrees;
 	struct hammer2_subchunk *subtab; /* open-addressing hash */
 	size_t subcap, subcount;
 	uint64_t stat_leaked; /* sub-16KiB frees that could not be tracked */
-	int broken; /* a flush failed: the device is read-only now */
+	int broken;	      /* a flush failed: the device is read-only now */
 
 	/* flush state */
-	hammer2_tid_t flush_tid;   /* tid of the flush in progress, or 0 */
-	struct hammer2_wq *wq;	   /* queued writes */
+	hammer2_tid_t flush_tid; /* tid of the flush in progress, or 0 */
+	struct hammer2_wq *wq;	 /* queued writes */
 	size_t nwq, maxwq;
 
 	/* statistics */

@@ -560,6 +560,76 @@ static int is_freemap_parent(hammer2_chain_t *parent)
 }
 
 /*
+ * Choose the entries a new indirect block takes from a full, non-freemap
+ * array.  Its key range is 2^nkb, aligned: at least its capacity above the
+ * smallest entry radix (so sequential file blocks fill 8 MiB indirect
+ * blocks of 128 entries, as HAMMER2 sizes them), at least half of the span
+ * of the keys (hashed directory keys split in halves), and less than the
+ * parent's own range.  The aligned group holding the most entries smaller
+ * than that range moves; it must hold two or more.
+ */
+static int split_pick_normal(hammer2_chain_t *parent, hammer2_blockref_t *base,
+			     int live, int *firstp, int *movedp,
+			     hammer2_key_t *nkeyp, int *nkbp, uint32_t *nbytesp)
+{
+	hammer2_key_t kmin = slot_bref(parent, base, 0)->key;
+	hammer2_key_t kmax = bref_key_end(slot_bref(parent, base, live - 1));
+	hammer2_key_t diff = kmin ^ kmax;
+	int isdata = 0, capbits;
+	int prange = chain_is_node(parent->bref.type) ? parent->bref.keybits
+						       : 64;
+	int minkb = 64, nkb, i, start = 0, run = 0, best = 0, bestn = 0;
+	uint32_t nbytes, want;
+
+	for (i = 0; i < live; i++) {
+		minkb = H2_MIN(minkb, slot_bref(parent, base, i)->keybits);
+		isdata |= slot_bref(parent, base, i)->type ==
+			  HAMMER2_BREF_TYPE_DATA;
+	}
+	capbits = isdata ? 7 : 5; /* 16 KiB or 4 KiB of blockrefs */
+	nkb = H2_MAX(63 - __builtin_clzll(diff ? diff : 1), minkb + capbits);
+	if (nkb >= prange)
+		nkb = prange - 1;
+	for (; nkb < prange; nkb++) {
+		bestn = 0;
+		for (i = 0; i < live; i++) {
+			hammer2_blockref_t *b = slot_bref(parent, base, i);
+
+			if (b->keybits >= nkb) { /* as large as the block */
+				run = 0;
+				continue;
+			}
+			if (run == 0 ||
+			    (b->key >> nkb) !=
+				    (slot_bref(parent, base, i - 1)->key >> nkb)) {
+				start = i;
+				run = 0;
+			}
+			if (++run > bestn) {
+				bestn = run;
+				best = start;
+			}
+		}
+		if (bestn >= 2 && bestn < live + 1)
+			break;
+	}
+	if (bestn < 2 || nkb >= prange)
+		return HAMMER2_ERROR_EINVAL; /* overlapping keys: corrupt */
+	want = (uint32_t)bestn * (isdata ? 1 : 2) * sizeof(hammer2_blockref_t);
+	nbytes = isdata ? HAMMER2_IND_BYTES_NOM : HAMMER2_IND_BYTES_MIN;
+	while (nbytes < want && nbytes < HAMMER2_IND_BYTES_MAX)
+		nbytes <<= 1;
+	*firstp = best;
+	*movedp = bestn;
+	*nkbp = nkb;
+	*nkeyp = nkb >= 64 ? 0
+			   : slot_bref(parent, base, best)->key &
+				     ~(((hammer2_key_t)1 << nkb) - 1);
+	*nbytesp = nbytes;
+	return 0;
+}
+
+/*
  * The parent's array is full: move a contiguous group of entries into a
  * new indirect block inserted in their place.  Normal arrays split at the
  * highest differing key bit and move the larger half; freemap arrays group
@@ -586,7 +656,8 @@ static int chain_split(hammer2_chain_t *parent)
 		int maxkb = 0, lvl, best = 0, bestn = 0;
 
 		for (i = 0; i < live; i++)
-			maxkb = H2_MAX(maxkb, slot_bref(parent, base, i)->keybits);
+			maxkb = H2_MAX(maxkb,
+				       slot_bref(parent, base, i)->keybits);
 		nkb = -1;
 		for (lvl = 0; lvl < (int)H2_ARRAY_SIZE(freemap_levels); lvl++) {
 			int kb = freemap_levels[lvl], run = 0, start = 0;
@@ -596,11 +667,12 @@ static int chain_split(hammer2_chain_t *parent)
 			/* longest run of entries sharing key >> kb */
 			bestn = 0;
 			for (i = 0; i < live; i++) {
-				hammer2_key_t k = slot_bref(parent, base, i)->key;
+				hammer2_key_t k =
+					slot_bref(parent, base, i)->key;
 				if (i == 0 ||
-				    (k >> kb) !=
-					    (slot_bref(parent, base, i - 1)->key >>
-					     kb)) {
+				    (k >> kb) != (slot_bref(parent, base, i - 1)
+							  ->key >>
+						  kb)) {
 					start = i;
 					run = 0;
 				}
@@ -623,34 +695,10 @@ static int chain_split(hammer2_chain_t *parent)
 		nbref.type = HAMMER2_BREF_TYPE_FREEMAP_NODE;
 		nbref.methods = HAMMER2_ENC_CHECK(HAMMER2_CHECK_FREEMAP);
 	} else {
-		hammer2_key_t kmin = slot_bref(parent, base, 0)->key;
-		hammer2_key_t kmax = bref_key_end(slot_bref(parent, base, live - 1));
-		hammer2_key_t diff = kmin ^ kmax, hbeg;
-		int r = 64 - __builtin_clzll(diff ? diff : 1), nlow = 0;
-		uint32_t want;
-
-		nkb = r - 1;
-		hbeg = (r >= 64 ? 0 : kmin & ~(((hammer2_key_t)1 << r) - 1)) +
-		       ((hammer2_key_t)1 << nkb);
-		while (nlow < live && slot_bref(parent, base, nlow)->key < hbeg)
-			nlow++;
-		if (nlow >= live - nlow) {
-			first = 0;
-			moved = nlow;
-			nkey = hbeg - ((hammer2_key_t)1 << nkb);
-		} else {
-			first = nlow;
-			moved = live - nlow;
-			nkey = hbeg;
-		}
-		/* room for twice the moved entries, 4 KiB .. 64 KiB */
-		want = (uint32_t)moved * 2 * sizeof(hammer2_blockref_t);
-		nbytes = slot_bref(parent, base, first)->type ==
-					 HAMMER2_BREF_TYPE_DATA
-				 ? HAMMER2_IND_BYTES_NOM
-				 : HAMMER2_IND_BYTES_MIN;
-		while (nbytes < want && nbytes < HAMMER2_IND_BYTES_MAX)
-			nbytes <<= 1;
+		error = split_pick_normal(parent, base, live, &first, &moved,
+					  &nkey, &nkb, &nbytes);
+		if (error)
+			return error;
 		nbref.type = HAMMER2_BREF_TYPE_INDIRECT;
 		nbref.methods = HAMMER2_ENC_CHECK(HAMMER2_DEC_CHECK(
 			slot_bref(parent, base, first)->methods));
@@ -676,8 +724,8 @@ static int chain_split(hammer2_chain_t *parent)
 	hmp->dirty_bytes += nbytes;
 	nbase = (hammer2_blockref_t *)ind->data;
 	for (j = 0, i = first; i < first + moved; i++, j++) {
-		hammer2_chain_t *child = parent->children ? parent->children[i]
-							  : NULL;
+		hammer2_chain_t *child =
+			parent->children ? parent->children[i] : NULL;
 		nbase[j] = *slot_bref(parent, base, i);
 		if (child) {
 			ind->children[j] = child;

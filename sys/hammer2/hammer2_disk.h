@@ -138,7 +138,7 @@ typedef struct hammer2_uuid {
 struct hammer2_dirent_head {
 	hammer2_tid_t inum; /* 00 */
 	uint16_t namlen;    /* 08 */
-	uint8_t type;       /* 0A */
+	uint8_t type;	    /* 0A */
 	uint8_t unused0B;   /* 0B */
 	uint8_t unused0C[4];
 } __attribute__((packed));
@@ -149,19 +149,19 @@ typedef struct hammer2_dirent_head hammer2_dirent_head_t;
  * [key, key + 2^keybits - 1]; data_off carries the physical size radix.
  */
 struct hammer2_blockref {
-	uint8_t type;		 /* 00 HAMMER2_BREF_TYPE_* */
-	uint8_t methods;	 /* 01 check << 4 | compression */
-	uint8_t copyid;		 /* 02 */
-	uint8_t keybits;	 /* 03 key bits masked off (0 = leaf) */
-	uint8_t vradix;		 /* 04 virtual (logical) size radix */
-	uint8_t flags;		 /* 05 HAMMER2_BREF_FLAG_* */
-	uint16_t leaf_count;	 /* 06 */
-	hammer2_key_t key;	 /* 08 */
+	uint8_t type;		  /* 00 HAMMER2_BREF_TYPE_* */
+	uint8_t methods;	  /* 01 check << 4 | compression */
+	uint8_t copyid;		  /* 02 */
+	uint8_t keybits;	  /* 03 key bits masked off (0 = leaf) */
+	uint8_t vradix;		  /* 04 virtual (logical) size radix */
+	uint8_t flags;		  /* 05 HAMMER2_BREF_FLAG_* */
+	uint16_t leaf_count;	  /* 06 */
+	hammer2_key_t key;	  /* 08 */
 	hammer2_tid_t mirror_tid; /* 10 flush tid, propagated upward */
 	hammer2_tid_t modify_tid; /* 18 tid of the last modification */
-	hammer2_off_t data_off;	 /* 20 offset | size radix */
+	hammer2_off_t data_off;	  /* 20 offset | size radix */
 	hammer2_tid_t update_tid; /* 28 */
-	union {			 /* 30 */
+	union {			  /* 30 */
 		char buf[16];
 		hammer2_dirent_head_t dirent;
 		struct {
@@ -225,12 +225,12 @@ typedef struct hammer2_blockref hammer2_blockref_t;
 #define HAMMER2_COMP_DEFAULT HAMMER2_COMP_LZ4
 #define HAMMER2_ZLIB_LEVEL_DEFAULT 6
 
-#define HAMMER2_ENC_CHECK(n) (((n) & 15) << 4)
+#define HAMMER2_ENC_CHECK(n) (((n)&15) << 4)
 #define HAMMER2_DEC_CHECK(n) (((n) >> 4) & 15)
-#define HAMMER2_ENC_COMP(n) ((n) & 15)
-#define HAMMER2_DEC_COMP(n) ((n) & 15)
+#define HAMMER2_ENC_COMP(n) ((n)&15)
+#define HAMMER2_DEC_COMP(n) ((n)&15)
 #define HAMMER2_ENC_ALGO(n) (n)
-#define HAMMER2_DEC_ALGO(n) ((n) & 15)
+#define HAMMER2_DEC_ALGO(n) ((n)&15)
 #define HAMMER2_ENC_LEVEL(n) ((n) << 4)
 #define HAMMER2_DEC_LEVEL(n) (((n) >> 4) & 15)
 
@@ -253,7 +253,7 @@ struct hammer2_bmap_data {
 	uint32_t reserved10;
 	uint32_t reserved14;
 	uint32_t reserved18;
-	uint32_t avail;	       /* 1C bytes available in this 4 MiB */
+	uint32_t avail;		/* 1C bytes available in this 4 MiB */
 	uint32_t reserved20[8]; /* 20 */
 	hammer2_bitmap_t bitmapq[HAMMER2_BMAP_ELEMENTS]; /* 40 */
 } __attribute__((packed));
@@ -266,41 +266,41 @@ typedef struct hammer2_bmap_data hammer2_bmap_data_t;
 
 /* The 256-byte inode meta-data. */
 struct hammer2_inode_meta {
-	uint16_t version;     /* 0000 */
-	uint8_t reserved02;   /* 0002 */
-	uint8_t pfs_subtype;  /* 0003 */
-	uint32_t uflags;      /* 0004 chflags */
-	uint32_t rmajor;      /* 0008 */
-	uint32_t rminor;      /* 000C */
-	uint64_t ctime;	      /* 0010 microseconds since the epoch */
-	uint64_t mtime;	      /* 0018 */
-	uint64_t atime;	      /* 0020 */
-	uint64_t btime;	      /* 0028 */
-	hammer2_uuid_t uid;   /* 0030 unix uid as uint32 at byte 12 (node[2]) */
-	hammer2_uuid_t gid;   /* 0040 */
-	uint8_t type;	      /* 0050 HAMMER2_OBJTYPE_* */
-	uint8_t op_flags;     /* 0051 HAMMER2_OPFLAG_* */
-	uint16_t cap_flags;   /* 0052 */
-	uint32_t mode;	      /* 0054 permission bits (low 12 bits) */
-	hammer2_tid_t inum;   /* 0058 */
-	hammer2_off_t size;   /* 0060 */
-	uint64_t nlinks;      /* 0068 */
-	hammer2_tid_t iparent; /* 0070 nominal parent inum */
-	hammer2_key_t name_key; /* 0078 dirhash of filename */
-	uint16_t name_len;      /* 0080 */
-	uint8_t ncopies;	/* 0082 */
-	uint8_t comp_algo;	/* 0083 level << 4 | algo */
-	uint8_t target_type;	/* 0084 */
-	uint8_t check_algo;	/* 0085 */
-	uint8_t pfs_nmasters;	/* 0086 */
-	uint8_t pfs_type;	/* 0087 */
-	hammer2_tid_t pfs_inum; /* 0088 inum allocator (PFS root only) */
-	hammer2_uuid_t pfs_clid; /* 0090 */
-	hammer2_uuid_t pfs_fsid; /* 00A0 */
-	hammer2_key_t data_quota; /* 00B0 */
-	hammer2_key_t unusedB8;	  /* 00B8 */
-	hammer2_key_t inode_quota; /* 00C0 */
-	hammer2_key_t unusedC8;	   /* 00C8 */
+	uint16_t version;    /* 0000 */
+	uint8_t reserved02;  /* 0002 */
+	uint8_t pfs_subtype; /* 0003 */
+	uint32_t uflags;     /* 0004 chflags */
+	uint32_t rmajor;     /* 0008 */
+	uint32_t rminor;     /* 000C */
+	uint64_t ctime;	     /* 0010 microseconds since the epoch */
+	uint64_t mtime;	     /* 0018 */
+	uint64_t atime;	     /* 0020 */
+	uint64_t btime;	     /* 0028 */
+	hammer2_uuid_t uid;  /* 0030 unix uid as uint32 at byte 12 (node[2]) */
+	hammer2_uuid_t gid;  /* 0040 */
+	uint8_t type;	     /* 0050 HAMMER2_OBJTYPE_* */
+	uint8_t op_flags;    /* 0051 HAMMER2_OPFLAG_* */
+	uint16_t cap_flags;  /* 0052 */
+	uint32_t mode;	     /* 0054 permission bits (low 12 bits) */
+	hammer2_tid_t inum;  /* 0058 */
+	hammer2_off_t size;  /* 0060 */
+	uint64_t nlinks;     /* 0068 */
+	hammer2_tid_t iparent;	     /* 0070 nominal parent inum */
+	hammer2_key_t name_key;	     /* 0078 dirhash of filename */
+	uint16_t name_len;	     /* 0080 */
+	uint8_t ncopies;	     /* 0082 */
+	uint8_t comp_algo;	     /* 0083 level << 4 | algo */
+	uint8_t target_type;	     /* 0084 */
+	uint8_t check_algo;	     /* 0085 */
+	uint8_t pfs_nmasters;	     /* 0086 */
+	uint8_t pfs_type;	     /* 0087 */
+	hammer2_tid_t pfs_inum;	     /* 0088 inum allocator (PFS root only) */
+	hammer2_uuid_t pfs_clid;     /* 0090 */
+	hammer2_uuid_t pfs_fsid;     /* 00A0 */
+	hammer2_key_t data_quota;    /* 00B0 */
+	hammer2_key_t unusedB8;	     /* 00B8 */
+	hammer2_key_t inode_quota;   /* 00C0 */
+	hammer2_key_t unusedC8;	     /* 00C8 */
 	hammer2_tid_t pfs_lsnap_tid; /* 00D0 */
 	hammer2_tid_t reservedD8;    /* 00D8 */
 	uint64_t decrypt_check;	     /* 00E0 */
@@ -372,46 +372,46 @@ typedef struct hammer2_volconf hammer2_volconf_t;
 
 /* The 64 KiB volume header. */
 struct hammer2_volume_data {
-	uint64_t magic;		  /* 0000 */
-	hammer2_off_t boot_beg;	  /* 0008 */
-	hammer2_off_t boot_end;	  /* 0010 */
-	hammer2_off_t aux_beg;	  /* 0018 */
-	hammer2_off_t aux_end;	  /* 0020 */
-	hammer2_off_t volu_size;  /* 0028 */
-	uint32_t version;	  /* 0030 */
-	uint32_t flags;		  /* 0034 */
-	uint8_t copyid;		  /* 0038 */
-	uint8_t freemap_version;  /* 0039 */
-	uint8_t peer_type;	  /* 003A */
-	uint8_t volu_id;	  /* 003B */
-	uint8_t nvolumes;	  /* 003C */
-	uint8_t reserved003D;	  /* 003D */
-	uint16_t reserved003E;	  /* 003E */
-	hammer2_uuid_t fsid;	  /* 0040 */
-	hammer2_uuid_t fstype;	  /* 0050 */
-	hammer2_off_t allocator_size; /* 0060 */
-	hammer2_off_t allocator_free; /* 0068 */
-	hammer2_off_t allocator_beg;  /* 0070 */
-	hammer2_tid_t mirror_tid;     /* 0078 */
-	hammer2_tid_t reserved0080;   /* 0080 */
-	hammer2_tid_t reserved0088;   /* 0088 */
-	hammer2_tid_t freemap_tid;    /* 0090 */
-	hammer2_tid_t bulkfree_tid;   /* 0098 */
-	hammer2_tid_t reserved00A0[4]; /* 00A0 */
-	hammer2_off_t total_size;      /* 00C0 */
-	uint32_t copyexists[8];	       /* 00C8 */
-	char reserved00E8[248];	       /* 00E8 */
-	hammer2_crc32_t icrc_sects[8]; /* 01E0 */
-	hammer2_blockset_t sroot_blockset;   /* 0200 */
-	char sector2[512];		     /* 0400 */
-	char sector3[512];		     /* 0600 */
-	hammer2_blockset_t freemap_blockset; /* 0800 */
-	char sector5[512];		     /* 0A00 */
-	char sector6[512];		     /* 0C00 */
-	hammer2_off_t volu_loff[HAMMER2_MAX_VOLUMES]; /* 0E00 */
+	uint64_t magic;					  /* 0000 */
+	hammer2_off_t boot_beg;				  /* 0008 */
+	hammer2_off_t boot_end;				  /* 0010 */
+	hammer2_off_t aux_beg;				  /* 0018 */
+	hammer2_off_t aux_end;				  /* 0020 */
+	hammer2_off_t volu_size;			  /* 0028 */
+	uint32_t version;				  /* 0030 */
+	uint32_t flags;					  /* 0034 */
+	uint8_t copyid;					  /* 0038 */
+	uint8_t freemap_version;			  /* 0039 */
+	uint8_t peer_type;				  /* 003A */
+	uint8_t volu_id;				  /* 003B */
+	uint8_t nvolumes;				  /* 003C */
+	uint8_t reserved003D;				  /* 003D */
+	uint16_t reserved003E;				  /* 003E */
+	hammer2_uuid_t fsid;				  /* 0040 */
+	hammer2_uuid_t fstype;				  /* 0050 */
+	hammer2_off_t allocator_size;			  /* 0060 */
+	hammer2_off_t allocator_free;			  /* 0068 */
+	hammer2_off_t allocator_beg;			  /* 0070 */
+	hammer2_tid_t mirror_tid;			  /* 0078 */
+	hammer2_tid_t reserved0080;			  /* 0080 */
+	hammer2_tid_t reserved0088;			  /* 0088 */
+	hammer2_tid_t freemap_tid;			  /* 0090 */
+	hammer2_tid_t bulkfree_tid;			  /* 0098 */
+	hammer2_tid_t reserved00A0[4];			  /* 00A0 */
+	hammer2_off_t total_size;			  /* 00C0 */
+	uint32_t copyexists[8];				  /* 00C8 */
+	char reserved00E8[248];				  /* 00E8 */
+	hammer2_crc32_t icrc_sects[8];			  /* 01E0 */
+	hammer2_blockset_t sroot_blockset;		  /* 0200 */
+	char sector2[512];				  /* 0400 */
+	char sector3[512];				  /* 0600 */
+	hammer2_blockset_t freemap_blockset;		  /* 0800 */
+	char sector5[512];				  /* 0A00 */
+	char sector6[512];				  /* 0C00 */
+	hammer2_off_t volu_loff[HAMMER2_MAX_VOLUMES];	  /* 0E00 */
 	hammer2_volconf_t copyinfo[HAMMER2_COPYID_COUNT]; /* 1000 */
-	char reserved9000[0x6FFC];		       /* 9000 */
-	hammer2_crc32_t icrc_volheader;		       /* FFFC */
+	char reserved9000[0x6FFC];			  /* 9000 */
+	hammer2_crc32_t icrc_volheader;			  /* FFFC */
 } __attribute__((packed));
 typedef struct hammer2_volume_data hammer2_volume_data_t;
 
@@ -435,7 +435,8 @@ typedef struct hammer2_volume_data hammer2_volume_data_t;
 #define HAMMER2_UUID_STRING "5cbb9ad1-862d-11dc-a94d-01301bb8a9f5"
 
 /* Compile-time checks of every offset a checker depends on. */
-#define H2_ASSERT_OFF(t, f, o) _Static_assert(__builtin_offsetof(t, f) == (o), #t "." #f)
+#define H2_ASSERT_OFF(t, f, o) \
+	_Static_assert(__builtin_offsetof(t, f) == (o), #t "." #f)
 _Static_assert(sizeof(hammer2_blockref_t) == 128, "blockref");
 _Static_assert(sizeof(hammer2_dirent_head_t) == 16, "dirent");
 _Static_assert(sizeof(hammer2_blockset_t) == 512, "blockset");

@@ -82,9 +82,9 @@ static int flush_write_queue(hammer2_dev_t *hmp)
 		uint64_t len = hmp->wq[i].bytes;
 		const void *buf = hmp->wq[i].data;
 
-		for (j = i + 1; j < hmp->nwq &&
-				hmp->wq[j].off == hmp->wq[i].off + len &&
-				len + hmp->wq[j].bytes <= WQ_MAX_RUN;
+		for (j = i + 1;
+		     j < hmp->nwq && hmp->wq[j].off == hmp->wq[i].off + len &&
+		     len + hmp->wq[j].bytes <= WQ_MAX_RUN;
 		     j++)
 			len += hmp->wq[j].bytes;
 		if (j > i + 1) {
@@ -196,8 +196,8 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 				}
 				if (parent && c)
 					parent->comp_fails = 0;
-				else if (parent &&
-					 ++parent->comp_fails >= COMP_FAIL_LIMIT) {
+				else if (parent && ++parent->comp_fails >=
+							   COMP_FAIL_LIMIT) {
 					parent->comp_fails = 0;
 					parent->comp_skip = COMP_SKIP_BLOCKS;
 				}
@@ -275,7 +275,8 @@ static int flush_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 		return 0;
 	if (chain->bref.type == HAMMER2_BREF_TYPE_VOLUME ||
 	    chain->bref.type == HAMMER2_BREF_TYPE_FREEMAP) {
-		chain->flags &= ~(HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE);
+		chain->flags &=
+			~(HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE);
 		return 0;
 	}
 	flush_stats(chain);

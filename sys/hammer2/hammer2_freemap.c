@@ -63,9 +63,9 @@ static void bitmap_set(hammer2_bmap_data_t *bmap, int chunk, int v)
  */
 static int chunk_is_fixed(hammer2_dev_t *hmp, hammer2_off_t off)
 {
-	hammer2_off_t beg = (hmp->voldata.allocator_beg +
-			     HAMMER2_FREEMAP_LEVEL0_MASK) &
-			    ~HAMMER2_FREEMAP_LEVEL0_MASK;
+	hammer2_off_t beg =
+		(hmp->voldata.allocator_beg + HAMMER2_FREEMAP_LEVEL0_MASK) &
+		~HAMMER2_FREEMAP_LEVEL0_MASK;
 
 	if (off < beg)
 		return 1;
@@ -152,7 +152,8 @@ static struct hammer2_subchunk *sub_find(hammer2_dev_t *hmp,
 
 	if (hmp->subcap == 0)
 		return NULL;
-	for (i = sub_hash(chunk, hmp->subcap);; i = (i + 1) & (hmp->subcap - 1)) {
+	for (i = sub_hash(chunk, hmp->subcap);;
+	     i = (i + 1) & (hmp->subcap - 1)) {
 		if (hmp->subtab[i].off == 0)
 			return NULL;
 		if (hmp->subtab[i].off == chunk + 1)
@@ -242,8 +243,8 @@ static int bmap_alloc(hammer2_dev_t *hmp, hammer2_bmap_data_t *bmap,
 		    (uint32_t)(lin & (CHUNK - 1)) + size <= CHUNK &&
 		    bitmap_get(bmap, lin >> 14) == 3) {
 			hammer2_off_t off = base + (hammer2_off_t)lin;
-			struct hammer2_subchunk *e =
-				sub_find(hmp, off & ~(hammer2_off_t)(CHUNK - 1));
+			struct hammer2_subchunk *e = sub_find(
+				hmp, off & ~(hammer2_off_t)(CHUNK - 1));
 
 			if (e)
 				e->mask |= piece_mask(off, size);
@@ -456,7 +457,8 @@ static int free_one(hammer2_dev_t *hmp, hammer2_off_t data_off)
 				hmp->voldata.allocator_free += CHUNK;
 				leaf->bref.check.freemap.avail += CHUNK;
 				/* the iterator must not point into a free chunk */
-				if ((bmap->linear >> HAMMER2_FREEMAP_BLOCK_RADIX) == c)
+				if ((bmap->linear >>
+				     HAMMER2_FREEMAP_BLOCK_RADIX) == c)
 					bmap->linear = 0;
 			}
 		}

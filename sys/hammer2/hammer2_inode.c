@@ -245,10 +245,10 @@ static void inode_init(hammer2_inode_data_t *nd, hammer2_inode_data_t *dd,
 	nd->meta.name_key = key;
 	nd->meta.name_len = (uint16_t)len;
 	h2_memcpy(nd->filename, name, len);
-	nd->meta.comp_algo = dd ? dd->meta.comp_algo
-				: HAMMER2_ENC_ALGO(HAMMER2_COMP_DEFAULT);
-	nd->meta.check_algo = dd ? dd->meta.check_algo
-				 : HAMMER2_ENC_ALGO(HAMMER2_CHECK_DEFAULT);
+	nd->meta.comp_algo = dd ? dd->meta.comp_algo :
+				  HAMMER2_ENC_ALGO(HAMMER2_COMP_DEFAULT);
+	nd->meta.check_algo = dd ? dd->meta.check_algo :
+				   HAMMER2_ENC_ALGO(HAMMER2_CHECK_DEFAULT);
 	nd->meta.ncopies = 1;
 	nd->meta.ctime = va->ctime_us ? va->ctime_us : now;
 	nd->meta.mtime = va->mtime_us ? va->mtime_us : now;
@@ -296,7 +296,8 @@ int hammer2_inode_create(hammer2_inode_t *dip, const char *name, size_t len,
 	error = hammer2_chain_create(
 		dip->chain, &chain, HAMMER2_BREF_TYPE_INODE, key, 0,
 		HAMMER2_INODE_BYTES,
-		(uint8_t)(HAMMER2_ENC_CHECK(HAMMER2_DEC_ALGO(dd->meta.check_algo)) |
+		(uint8_t)(HAMMER2_ENC_CHECK(
+				  HAMMER2_DEC_ALGO(dd->meta.check_algo)) |
 			  HAMMER2_ENC_COMP(HAMMER2_COMP_NONE)));
 	if (error)
 		return error;
@@ -455,9 +456,9 @@ static int dir_nlink_adjust(hammer2_inode_t *dip, int delta)
  * rename(2)/renameat2(2).  Errors: ENOENT, EEXIST (NOREPLACE), EINVAL
  * (directory into itself), ENOTDIR, EISDIR, ENOTEMPTY, media errors.
  */
-int hammer2_inode_rename(hammer2_inode_t *fdip, const char *fname,
-			 size_t flen, hammer2_inode_t *tdip, const char *tname,
-			 size_t tlen, int flags)
+int hammer2_inode_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
+			 hammer2_inode_t *tdip, const char *tname, size_t tlen,
+			 int flags)
 {
 	hammer2_chain_t *fchain = NULL, *tchain = NULL;
 	int error, ftype, ttype = 0, empty;
@@ -476,8 +477,9 @@ int hammer2_inode_rename(hammer2_inode_t *fdip, const char *fname,
 	error = hammer2_dir_find(tdip, tname, tlen, &tchain);
 	if (error == HAMMER2_ERROR_ENOENT) {
 		tchain = NULL;
-		error = (flags & HAMMER2_RENAME_EXCHANGE) ? HAMMER2_ERROR_ENOENT
-							  : 0;
+		error = (flags & HAMMER2_RENAME_EXCHANGE) ?
+				HAMMER2_ERROR_ENOENT :
+				0;
 	}
 	if (error)
 		goto done;
@@ -567,8 +569,8 @@ int hammer2_inode_readdir(hammer2_inode_t *dip, uint64_t *cookie,
 		*cookie = 1;
 	}
 	if (*cookie == 1) {
-		hammer2_tid_t up = dd->meta.iparent ? dd->meta.iparent
-						    : dip->inum;
+		hammer2_tid_t up = dd->meta.iparent ? dd->meta.iparent :
+						      dip->inum;
 		if (dd->meta.op_flags & HAMMER2_OPFLAG_PFSROOT)
 			up = dip->inum;
 		if (fn(arg, "..", 2, up, HAMMER2_OBJTYPE_DIRECTORY, 2))
@@ -625,7 +627,8 @@ static int file_block(hammer2_inode_t *ip, hammer2_key_t lbase,
 	hammer2_chain_t *chain;
 	int error;
 
-	chain = hammer2_chain_lookup(ip->chain, lbase, lbase + LMASK, 0, &error);
+	chain = hammer2_chain_lookup(ip->chain, lbase, lbase + LMASK, 0,
+				     &error);
 	if (chain && (chain->bref.type != HAMMER2_BREF_TYPE_DATA ||
 		      chain->bref.key != lbase)) {
 		hammer2_chain_drop(chain);
@@ -659,7 +662,8 @@ static int file_undirect(hammer2_inode_t *ip)
 	error = hammer2_chain_create(
 		ip->chain, &chain, HAMMER2_BREF_TYPE_DATA, 0, HAMMER2_PBUFRADIX,
 		block_bytes(size),
-		(uint8_t)HAMMER2_ENC_CHECK(HAMMER2_DEC_ALGO(ipd->meta.check_algo)));
+		(uint8_t)HAMMER2_ENC_CHECK(
+			HAMMER2_DEC_ALGO(ipd->meta.check_algo)));
 	if (error)
 		return error;
 	h2_memcpy(chain->data, save, (size_t)size);
@@ -714,7 +718,8 @@ ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,
 		uint32_t boff = (uint32_t)(pos - lbase);
 		uint32_t n = (uint32_t)H2_MIN((uint64_t)(LBLK - boff),
 					      off + len - pos);
-		uint32_t need = block_bytes(H2_MIN(nsize - lbase, (uint64_t)LBLK));
+		uint32_t need =
+			block_bytes(H2_MIN(nsize - lbase, (uint64_t)LBLK));
 		hammer2_chain_t *chain;
 
 		error = file_block(ip, lbase, &chain);
@@ -726,10 +731,10 @@ ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,
 				continue;
 			}
 			error = hammer2_chain_create(
-				ip->chain, &chain, HAMMER2_BREF_TYPE_DATA, lbase,
-				HAMMER2_PBUFRADIX, need,
-				(uint8_t)HAMMER2_ENC_CHECK(
-					HAMMER2_DEC_ALGO(ipd->meta.check_algo)));
+				ip->chain, &chain, HAMMER2_BREF_TYPE_DATA,
+				lbase, HAMMER2_PBUFRADIX, need,
+				(uint8_t)HAMMER2_ENC_CHECK(HAMMER2_DEC_ALGO(
+					ipd->meta.check_algo)));
 			if (error)
 				return -error;
 		} else {
@@ -790,8 +795,8 @@ ssize_t hammer2_file_read(hammer2_inode_t *ip, void *buf, size_t len,
 		if (chain == NULL) {
 			h2_memset(dst + (pos - off), 0, n);
 		} else {
-			uint32_t have = boff < chain->bytes ? chain->bytes - boff
-							    : 0;
+			uint32_t have =
+				boff < chain->bytes ? chain->bytes - boff : 0;
 			uint32_t c = H2_MIN(have, n);
 
 			if (c)

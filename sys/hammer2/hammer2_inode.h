@@ -27,9 +27,9 @@ int hammer2_inode_create(hammer2_inode_t *dip, const char *name, size_t len,
 			 size_t linklen, hammer2_inode_t **ipp);
 int hammer2_inode_unlink(hammer2_inode_t *dip, const char *name, size_t len,
 			 int isdir);
-int hammer2_inode_rename(hammer2_inode_t *fdip, const char *fname,
-			 size_t flen, hammer2_inode_t *tdip, const char *tname,
-			 size_t tlen, int flags);
+int hammer2_inode_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
+			 hammer2_inode_t *tdip, const char *tname, size_t tlen,
+			 int flags);
 int hammer2_inode_readdir(hammer2_inode_t *dip, uint64_t *cookie,
 			  hammer2_filldir_t fn, void *arg);
 ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,

@@ -124,9 +124,9 @@ int hammer2_dev_open(const struct hammer2_devops *ops, void *ctx,
 	if (best < 0 || hmp->voldata.volu_size > volu_bytes ||
 	    hmp->voldata.volu_size < HAMMER2_ZONE_SEG64 * 2) {
 		hammer2_free(hmp);
-		return hammer2_error_to_errno(best < 0 && ioerr
-						      ? HAMMER2_ERROR_EIO
-						      : HAMMER2_ERROR_EINVAL);
+		return hammer2_error_to_errno(best < 0 && ioerr ?
+						      HAMMER2_ERROR_EIO :
+						      HAMMER2_ERROR_EINVAL);
 	}
 	hmp->volhdrno = best;
 	hmp->volu_size = hmp->voldata.volu_size;
@@ -636,8 +636,8 @@ int hammer2_vop_setattr(hammer2_inode_t *ip, const struct hammer2_vattr *va,
 		ipd->meta.atime = va->atime_us;
 	if (mask & HAMMER2_VA_MTIME)
 		ipd->meta.mtime = va->mtime_us;
-	ipd->meta.ctime = (mask & HAMMER2_VA_CTIME) ? va->ctime_us
-						    : hammer2_now(hmp);
+	ipd->meta.ctime = (mask & HAMMER2_VA_CTIME) ? va->ctime_us :
+						      hammer2_now(hmp);
 	return dev_unlock(hmp, 0);
 }
 

@@ -17,10 +17,10 @@
 
 /* Attributes, in units a POSIX stat needs. */
 struct hammer2_vattr {
-	uint8_t type;	    /* HAMMER2_OBJTYPE_* */
-	uint32_t mode;	    /* permission bits (07777) */
+	uint8_t type;  /* HAMMER2_OBJTYPE_* */
+	uint32_t mode; /* permission bits (07777) */
 	uint32_t uid, gid;
-	uint64_t size;	    /* bytes */
+	uint64_t size; /* bytes */
 	uint64_t nlinks;
 	uint64_t inum;
 	uint64_t atime_us, mtime_us, ctime_us, btime_us; /* since the epoch */

@@ -162,7 +162,8 @@ static hammer2_inode_t *mkfile(hammer2_inode_t *dip, const char *name,
 /* Deterministic content: byte i of stream s. */
 static uint8_t pat(unsigned s, uint64_t i)
 {
-	uint64_t x = (i / 8) * 0x9E3779B97F4A7C15ULL + s * 0xD1B54A32D192ED03ULL;
+	uint64_t x =
+		(i / 8) * 0x9E3779B97F4A7C15ULL + s * 0xD1B54A32D192ED03ULL;
 
 	x ^= x >> 29;
 	return (uint8_t)(x >> ((i & 7) * 8));
@@ -203,14 +204,29 @@ static hammer2_off_t block_off(hammer2_inode_t *ip, uint64_t lbase)
 	return off;
 }
 
+/* Compression method recorded in the DATA blockref at lbase (-1: hole). */
+static int block_comp(hammer2_inode_t *ip, uint64_t lbase)
+{
+	hammer2_chain_t *chain;
+	int error, comp = -1;
+
+	chain = hammer2_chain_lookup(ip->chain, lbase, lbase + 0xFFFF,
+				     HAMMER2_LOOKUP_NODATA, &error);
+	if (chain) {
+		comp = HAMMER2_DEC_COMP(chain->bref.methods);
+		hammer2_chain_drop(chain);
+	}
+	return comp;
+}
+
 /* ---------------- tests ---------------- */
 
 /* Files of many sizes survive a remount bit for bit. */
 static void test_roundtrip_sizes(void)
 {
-	static const uint64_t sizes[] = {0,    1,     511,   512,	513,
-					 1023, 1024,  4095,  65535, 65536,
-					 65537, 300000, 1048583};
+	static const uint64_t sizes[] = { 0,	 1,	 511,	 512,	513,
+					  1023,	 1024,	 4095,	 65535, 65536,
+					  65537, 300000, 1048583 };
 	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
 	struct fs fs;
 	char name[32];
@@ -228,9 +244,11 @@ static void test_roundtrip_sizes(void)
 		fill(buf, sizes[i], (unsigned)i, 0);
 		/* write in odd-sized pieces to cross block boundaries */
 		for (uint64_t off = 0; off < sizes[i];) {
-			size_t n = (size_t)(sizes[i] - off < 7777 ? sizes[i] - off
-								  : 7777);
-			CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf + off, n, off),
+			size_t n = (size_t)(sizes[i] - off < 7777 ?
+						    sizes[i] - off :
+						    7777);
+			CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf + off, n,
+							  off),
 					(ssize_t)n);
 			off += n;
 		}
@@ -245,8 +263,9 @@ static void test_roundtrip_sizes(void)
 		struct hammer2_vattr va;
 
 		snprintf(name, sizeof(name), "f%zu", i);
-		CU_ASSERT_EQUAL_FATAL(
-			hammer2_vop_lookup(fs.root, name, strlen(name), &ip), 0);
+		CU_ASSERT_EQUAL_FATAL(hammer2_vop_lookup(fs.root, name,
+							 strlen(name), &ip),
+				      0);
 		CU_ASSERT_EQUAL(hammer2_vop_getattr(ip, &va), 0);
 		CU_ASSERT_EQUAL(va.size, sizes[i]);
 		CU_ASSERT(check_content(ip, sizes[i], (unsigned)i));
@@ -407,7 +426,8 @@ static void test_readdir_cookies(void)
 	l->stop_every = 7;
 	for (;;) {
 		l->stopped = 0;
-		CU_ASSERT_EQUAL(hammer2_vop_readdir(dir, &cookie, list_cb, l), 0);
+		CU_ASSERT_EQUAL(hammer2_vop_readdir(dir, &cookie, list_cb, l),
+				0);
 		if (!l->stopped)
 			break;
 		/* between calls: add 10 entries, delete 10, flush sometimes */
@@ -416,11 +436,13 @@ static void test_readdir_cookies(void)
 			ip = mkfile(dir, name, HAMMER2_OBJTYPE_REGFILE);
 			if (ip)
 				hammer2_inode_drop(ip);
-			snprintf(name, sizeof(name), "gone%03d", round * 10 + i);
+			snprintf(name, sizeof(name), "gone%03d",
+				 round * 10 + i);
 			if (round * 10 + i < 300)
-				CU_ASSERT_EQUAL(hammer2_vop_remove(dir, name,
-								   strlen(name)),
-						0);
+				CU_ASSERT_EQUAL(
+					hammer2_vop_remove(dir, name,
+							   strlen(name)),
+					0);
 		}
 		if (round % 5 == 0)
 			CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
@@ -468,9 +490,8 @@ static void test_dirops_errno(void)
 	CU_ASSERT_EQUAL(hammer2_vop_create(fs.root, lname, 256, &va, NULL, 0,
 					   &ip),
 			ENAMETOOLONG);
-	CU_ASSERT_EQUAL(hammer2_vop_create(fs.root, lname, 255, &va, NULL, 0,
-					   &ip),
-			0);
+	CU_ASSERT_EQUAL(
+		hammer2_vop_create(fs.root, lname, 255, &va, NULL, 0, &ip), 0);
 	hammer2_inode_drop(ip);
 	CU_ASSERT_EQUAL(hammer2_vop_rmdir(fs.root, "a", 1), ENOTEMPTY);
 	CU_ASSERT_EQUAL(hammer2_vop_rmdir(fs.root, "f", 1), ENOTDIR);
@@ -678,8 +699,8 @@ static void test_unlink_open(void)
 	CU_ASSERT_EQUAL(hammer2_vop_remove(fs.root, "open", 4), 0);
 	/* churn other files through several flushes */
 	for (k = 0; k < 5; k++) {
-		hammer2_inode_t *o = mkfile(fs.root, "other",
-					    HAMMER2_OBJTYPE_REGFILE);
+		hammer2_inode_t *o =
+			mkfile(fs.root, "other", HAMMER2_OBJTYPE_REGFILE);
 		hammer2_vop_write(o, buf, sizeof(buf), 0);
 		hammer2_inode_drop(o);
 		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
@@ -750,7 +771,7 @@ static void test_memory_bounded(void)
 	for (i = 0; i < 5000; i += 7) {
 		snprintf(name, sizeof(name), "file-%05d", i);
 		if (hammer2_vop_lookup(d, name, strlen(name), &ip) == 0) {
-			char got[32] = {0};
+			char got[32] = { 0 };
 			hammer2_vop_read(ip, got, sizeof(got), 0);
 			found += strcmp(got, name) == 0;
 			hammer2_inode_drop(ip);
@@ -763,13 +784,56 @@ static void test_memory_bounded(void)
 	rd_free(rd);
 }
 
+/*
+ * Incompressible data stops being compressed after repeated failures: a
+ * compressible block following ten incompressible ones is stored raw,
+ * while the same block alone is compressed.
+ */
+static void test_incompressible_heuristic(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	uint8_t buf[65536];
+	hammer2_inode_t *ip, *ctl;
+	struct fs fs;
+	int i, raw = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	ip = mkfile(fs.root, "rand", HAMMER2_OBJTYPE_REGFILE);
+	ctl = mkfile(fs.root, "ctl", HAMMER2_OBJTYPE_REGFILE);
+	for (i = 0; i < 10; i++) {
+		fill(buf, sizeof(buf), 20 + (unsigned)i, 0);
+		hammer2_vop_write(ip, buf, sizeof(buf), (uint64_t)i << 16);
+	}
+	memset(buf, 'a', sizeof(buf));
+	hammer2_vop_write(ip, buf, sizeof(buf), 10 << 16);
+	hammer2_vop_write(ctl, buf, sizeof(buf), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	for (i = 0; i < 10; i++)
+		raw += block_comp(ip, (uint64_t)i << 16) == HAMMER2_COMP_NONE;
+	CU_ASSERT_EQUAL(raw, 10);
+	CU_ASSERT_EQUAL(block_comp(ip, 10 << 16), HAMMER2_COMP_NONE);
+	CU_ASSERT_EQUAL(block_comp(ctl, 0), HAMMER2_COMP_LZ4);
+	hammer2_inode_drop(ip);
+	hammer2_inode_drop(ctl);
+	fs_umount(&fs);
+	rd_free(rd);
+}
+
 static const h2test_t tests[] = {
-	H2TEST(test_roundtrip_sizes),	 H2TEST(test_cow_realloc),
-	H2TEST(test_crash_before_header), H2TEST(test_readdir_cookies),
-	H2TEST(test_dirops_errno),	 H2TEST(test_compression_realloc),
-	H2TEST(test_freemap_alloc),	 H2TEST(test_enospc),
-	H2TEST(test_corrupt_block_eio),	 H2TEST(test_unlink_open),
-	H2TEST(test_truncate_holes),	 H2TEST(test_memory_bounded),
+	H2TEST(test_incompressible_heuristic),
+	H2TEST(test_roundtrip_sizes),
+	H2TEST(test_cow_realloc),
+	H2TEST(test_crash_before_header),
+	H2TEST(test_readdir_cookies),
+	H2TEST(test_dirops_errno),
+	H2TEST(test_compression_realloc),
+	H2TEST(test_freemap_alloc),
+	H2TEST(test_enospc),
+	H2TEST(test_corrupt_block_eio),
+	H2TEST(test_unlink_open),
+	H2TEST(test_truncate_holes),
+	H2TEST(test_memory_bounded),
 	H2TEST_END,
 };
 

@@ -41,10 +41,10 @@ bool hammer2_mtx_owned(hammer2_mtx_t *m);
 
 void hammer2_assert_fail(const char *expr, const char *file, int line)
 	__attribute__((noreturn));
-#define H2_ASSERT(cond)                                                   \
-	do {                                                              \
-		if (!(cond))                                              \
-			hammer2_assert_fail(#cond, __FILE__, __LINE__);   \
+#define H2_ASSERT(cond)                                                 \
+	do {                                                            \
+		if (!(cond))                                            \
+			hammer2_assert_fail(#cond, __FILE__, __LINE__); \
 	} while (0)
 
 void hammer2_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -61,8 +61,8 @@ void hammer2_sha256(const void *buf, size_t bytes, uint8_t out[32]);
 int hammer2_os_lz4_compress(const void *src, int srclen, void *dst, int dstcap);
 int hammer2_os_lz4_decompress(const void *src, int srclen, void *dst,
 			      int dstcap);
-int hammer2_os_zlib_compress(const void *src, int srclen, void *dst,
-			     int dstcap, int level);
+int hammer2_os_zlib_compress(const void *src, int srclen, void *dst, int dstcap,
+			     int level);
 int hammer2_os_zlib_decompress(const void *src, int srclen, void *dst,
 			       int dstcap);
 
