@@ -576,8 +576,8 @@ static int split_pick_normal(hammer2_chain_t *parent, hammer2_blockref_t *base,
 	hammer2_key_t kmax = bref_key_end(slot_bref(parent, base, live - 1));
 	hammer2_key_t diff = kmin ^ kmax;
 	int isdata = 0, capbits;
-	int prange = chain_is_node(parent->bref.type) ? parent->bref.keybits
-						       : 64;
+	int prange = chain_is_node(parent->bref.type) ? parent->bref.keybits :
+							64;
 	int minkb = 64, nkb, i, start = 0, run = 0, best = 0, bestn = 0;
 	uint32_t nbytes, want;
 
@@ -601,7 +601,8 @@ static int split_pick_normal(hammer2_chain_t *parent, hammer2_blockref_t *base,
 			}
 			if (run == 0 ||
 			    (b->key >> nkb) !=
-				    (slot_bref(parent, base, i - 1)->key >> nkb)) {
+				    (slot_bref(parent, base, i - 1)->key >>
+				     nkb)) {
 				start = i;
 				run = 0;
 			}
@@ -622,8 +623,8 @@ static int split_pick_normal(hammer2_chain_t *parent, hammer2_blockref_t *base,
 	*firstp = best;
 	*movedp = bestn;
 	*nkbp = nkb;
-	*nkeyp = nkb >= 64 ? 0
-			   : slot_bref(parent, base, best)->key &
+	*nkeyp = nkb >= 64 ? 0 :
+			     slot_bref(parent, base, best)->key &
 				     ~(((hammer2_key_t)1 << nkb) - 1);
 	*nbytesp = nbytes;
 	return 0;

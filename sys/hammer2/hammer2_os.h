@@ -50,6 +50,35 @@
 #include "user/hammer2_os_user.h"
 #endif
 
+/*
+ * The functions every environment implements (contracts above).  Declared
+ * once here; the environment headers supply only types and macros.
+ */
+void *hammer2_alloc(size_t bytes);
+void hammer2_free(void *p);
+
+void hammer2_mtx_init(hammer2_mtx_t *m);
+void hammer2_mtx_destroy(hammer2_mtx_t *m);
+void hammer2_mtx_lock(hammer2_mtx_t *m);
+void hammer2_mtx_unlock(hammer2_mtx_t *m);
+bool hammer2_mtx_owned(hammer2_mtx_t *m);
+
+void hammer2_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void hammer2_sort(void *base, size_t n, size_t size,
+		  int (*cmp)(const void *, const void *));
+
+uint32_t hammer2_icrc32(const void *buf, size_t bytes);
+uint64_t hammer2_xxh64(const void *buf, size_t bytes, uint64_t seed);
+void hammer2_sha256(const void *buf, size_t bytes, uint8_t out[32]);
+
+int hammer2_os_lz4_compress(const void *src, int srclen, void *dst, int dstcap);
+int hammer2_os_lz4_decompress(const void *src, int srclen, void *dst,
+			      int dstcap);
+int hammer2_os_zlib_compress(const void *src, int srclen, void *dst, int dstcap,
+			     int level);
+int hammer2_os_zlib_decompress(const void *src, int srclen, void *dst,
+			       int dstcap);
+
 #define H2_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define H2_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define H2_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -30,10 +30,6 @@
 int h2_snprintf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Zeroed; NULL on failure.  Never recurses into filesystem reclaim. */
-void *hammer2_alloc(size_t bytes);
-void hammer2_free(void *p);
-
 /*
  * A mutex that knows its owner: a struct mutex kept in opaque storage
  * (hammer2_os_linux.c checks at compile time that it fits) plus the task
@@ -44,12 +40,6 @@ typedef struct hammer2_mtx {
 	unsigned long mutex[HAMMER2_LINUX_MUTEX_WORDS]; /* struct mutex */
 	void *owner;					/* task_struct */
 } hammer2_mtx_t;
-
-void hammer2_mtx_init(hammer2_mtx_t *m);
-void hammer2_mtx_destroy(hammer2_mtx_t *m);
-void hammer2_mtx_lock(hammer2_mtx_t *m);
-void hammer2_mtx_unlock(hammer2_mtx_t *m);
-bool hammer2_mtx_owned(hammer2_mtx_t *m);
 
 /*
  * Programming errors only: hammer2_assert_fail() logs file:line and BUG()s.
@@ -66,23 +56,6 @@ void hammer2_assert_fail(const char *expr, const char *file, int line)
 			__builtin_trap();                               \
 		}                                                       \
 	} while (0)
-
-void hammer2_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-void hammer2_sort(void *base, size_t n, size_t size,
-		  int (*cmp)(const void *, const void *));
-
-uint32_t hammer2_icrc32(const void *buf, size_t bytes);
-uint64_t hammer2_xxh64(const void *buf, size_t bytes, uint64_t seed);
-void hammer2_sha256(const void *buf, size_t bytes, uint8_t out[32]);
-
-int hammer2_os_lz4_compress(const void *src, int srclen, void *dst, int dstcap);
-int hammer2_os_lz4_decompress(const void *src, int srclen, void *dst,
-			      int dstcap);
-int hammer2_os_zlib_compress(const void *src, int srclen, void *dst, int dstcap,
-			     int level);
-int hammer2_os_zlib_decompress(const void *src, int srclen, void *dst,
-			       int dstcap);
 
 /*
  * Kernel-only (not part of the seam contract): release the codec

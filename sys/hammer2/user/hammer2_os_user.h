@@ -23,21 +23,12 @@
 #define h2_strlen strlen
 #define h2_snprintf snprintf
 
-void *hammer2_alloc(size_t bytes);
-void hammer2_free(void *p);
-
 /* A mutex that knows its owner, so misuse is caught in userland too. */
 typedef struct hammer2_mtx {
 	pthread_mutex_t mtx;
 	pthread_t owner;
 	int locked;
 } hammer2_mtx_t;
-
-void hammer2_mtx_init(hammer2_mtx_t *m);
-void hammer2_mtx_destroy(hammer2_mtx_t *m);
-void hammer2_mtx_lock(hammer2_mtx_t *m);
-void hammer2_mtx_unlock(hammer2_mtx_t *m);
-bool hammer2_mtx_owned(hammer2_mtx_t *m);
 
 void hammer2_assert_fail(const char *expr, const char *file, int line)
 	__attribute__((noreturn));
@@ -46,24 +37,7 @@ void hammer2_assert_fail(const char *expr, const char *file, int line)
 		if (!(cond))                                            \
 			hammer2_assert_fail(#cond, __FILE__, __LINE__); \
 	} while (0)
-
-void hammer2_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Userland: when nonzero, hammer2_log output is suppressed (tests, sim). */
 extern int hammer2_log_quiet;
-
-void hammer2_sort(void *base, size_t n, size_t size,
-		  int (*cmp)(const void *, const void *));
-
-uint32_t hammer2_icrc32(const void *buf, size_t bytes);
-uint64_t hammer2_xxh64(const void *buf, size_t bytes, uint64_t seed);
-void hammer2_sha256(const void *buf, size_t bytes, uint8_t out[32]);
-
-int hammer2_os_lz4_compress(const void *src, int srclen, void *dst, int dstcap);
-int hammer2_os_lz4_decompress(const void *src, int srclen, void *dst,
-			      int dstcap);
-int hammer2_os_zlib_compress(const void *src, int srclen, void *dst, int dstcap,
-			     int level);
-int hammer2_os_zlib_decompress(const void *src, int srclen, void *dst,
-			       int dstcap);
 
 #endif /* HAMMER2_OS_USER_H */
