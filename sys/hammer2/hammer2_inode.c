@@ -331,8 +331,9 @@ static int dir_is_empty(hammer2_chain_t *chain, int *emptyp)
 	hammer2_chain_t *child;
 	int error;
 
-	child = hammer2_chain_lookup(chain, HAMMER2_KEY_MIN, HAMMER2_KEY_MAX,
-				     HAMMER2_LOOKUP_NODATA, &error);
+	child = hammer2_chain_lookup(chain, HAMMER2_DIRHASH_VISIBLE,
+				     HAMMER2_KEY_MAX, HAMMER2_LOOKUP_NODATA,
+				     &error);
 	*emptyp = child == NULL;
 	if (child)
 		hammer2_chain_drop(child);
@@ -363,6 +364,213 @@ static int inode_remove_chain(hammer2_pfs_t *pmp, hammer2_chain_t *chain)
 	return hammer2_chain_delete(chain, 0);
 }
 
+/* ---------------- hard links ---------------- */
+
+/*
+ * Hard links (seed-era forwarding entries).  The first link() moves the
+ * inode to a hidden key in the PFS root - its inode number, bit 63 clear,
+ * so it never meets a name hash - and leaves a forwarding inode of type
+ * HARDLINK (meta.inum, meta.target_type) under each name.  Keeping every
+ * target at the PFS root means a directory rename can never separate a
+ * link from its target.
+ */
+static int is_forward(hammer2_chain_t *chain)
+{
+	return ((hammer2_inode_data_t *)chain->data)->meta.type ==
+	       HAMMER2_OBJTYPE_HARDLINK;
+}
+
+/* Type an entry stands for: its own, or its target's for a forward. */
+static int entry_type(hammer2_chain_t *chain)
+{
+	hammer2_inode_data_t *ipd = (hammer2_inode_data_t *)chain->data;
+
+	return is_forward(chain) ? ipd->meta.target_type : ipd->meta.type;
+}
+
+/*
+ * The hidden target of a forwarding entry (referenced, loaded).  Errors:
+ * BADBREF when the target is missing (a damaged volume), media errors.
+ */
+int hammer2_hardlink_target(hammer2_pfs_t *pmp, hammer2_chain_t *fwd,
+			    hammer2_chain_t **chainp)
+{
+	hammer2_tid_t inum = ((hammer2_inode_data_t *)fwd->data)->meta.inum;
+	hammer2_chain_t *chain;
+	int error;
+
+	*chainp = NULL;
+	if (inum & HAMMER2_DIRHASH_VISIBLE)
+		return HAMMER2_ERROR_BADBREF;
+	chain = hammer2_chain_lookup(pmp->iroot->chain, inum, inum, 0, &error);
+	if (chain && (chain->bref.type != HAMMER2_BREF_TYPE_INODE ||
+		      chain->bref.key != inum || is_forward(chain))) {
+		hammer2_chain_drop(chain);
+		chain = NULL;
+	}
+	if (chain == NULL)
+		return error ? error : HAMMER2_ERROR_BADBREF;
+	*chainp = chain;
+	return 0;
+}
+
+/* Directory inode chain holding an entry (skipping indirect blocks). */
+static hammer2_chain_t *entry_dir(hammer2_chain_t *chain)
+{
+	hammer2_chain_t *p = chain->parent;
+
+	while (p && p->bref.type == HAMMER2_BREF_TYPE_INDIRECT)
+		p = p->parent;
+	return p;
+}
+
+/* Create a forwarding entry for target td named name in dchain at key. */
+static int forward_create(hammer2_chain_t *dchain, hammer2_key_t key,
+			  const hammer2_inode_data_t *td, const char *name,
+			  size_t len, hammer2_tid_t iparent, uint64_t now)
+{
+	hammer2_inode_data_t *fd;
+	hammer2_chain_t *chain;
+	int error;
+
+	error = hammer2_chain_create(
+		dchain, &chain, HAMMER2_BREF_TYPE_INODE, key, 0,
+		HAMMER2_INODE_BYTES,
+		(uint8_t)(HAMMER2_ENC_CHECK(HAMMER2_DEC_ALGO(td->meta.check_algo)) |
+			  HAMMER2_ENC_COMP(HAMMER2_COMP_NONE)));
+	if (error)
+		return error;
+	fd = (hammer2_inode_data_t *)chain->data;
+	fd->meta.version = HAMMER2_INODE_VERSION_ONE;
+	fd->meta.type = HAMMER2_OBJTYPE_HARDLINK;
+	fd->meta.target_type = td->meta.type;
+	fd->meta.inum = td->meta.inum;
+	fd->meta.nlinks = 1;
+	fd->meta.mode = td->meta.mode;
+	fd->meta.uid = td->meta.uid;
+	fd->meta.gid = td->meta.gid;
+	fd->meta.iparent = iparent;
+	fd->meta.name_key = key;
+	fd->meta.name_len = (uint16_t)len;
+	fd->meta.check_algo = td->meta.check_algo;
+	fd->meta.comp_algo = td->meta.comp_algo;
+	fd->meta.ctime = fd->meta.mtime = fd->meta.atime = fd->meta.btime = now;
+	fd->meta.op_flags = HAMMER2_OPFLAG_DIRECTDATA;
+	h2_memcpy(fd->filename, name, len);
+	hammer2_chain_drop(chain);
+	return 0;
+}
+
+/*
+ * link(2): a new name in tdip for the inode ip.  Errors: EPERM
+ * (directory), EEXIST, ENOTDIR, ENAMETOOLONG, EINVAL, ENOENT (ip was
+ * unlinked), media errors.
+ */
+int hammer2_inode_link(hammer2_inode_t *ip, hammer2_inode_t *tdip,
+		       const char *name, size_t len)
+{
+	hammer2_pfs_t *pmp = ip->pmp;
+	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
+	hammer2_chain_t *chain, *dchain;
+	uint64_t now = hammer2_now(pmp->hmp);
+	hammer2_key_t key;
+	int error;
+
+	error = dir_check(tdip) | name_check(name, len);
+	if (error)
+		return error;
+	if (ipd->meta.type == HAMMER2_OBJTYPE_DIRECTORY)
+		return HAMMER2_ERROR_EPERM;
+	if (ip->unlinked)
+		return HAMMER2_ERROR_ENOENT;
+	error = hammer2_dir_find(tdip, name, len, &chain);
+	if (error == 0) {
+		hammer2_chain_drop(chain);
+		return HAMMER2_ERROR_EEXIST;
+	}
+	if (error != HAMMER2_ERROR_ENOENT)
+		return error;
+	if (ip->chain->bref.key & HAMMER2_DIRHASH_VISIBLE) {
+		/* first extra link: hide the inode, forward its old name */
+		hammer2_key_t okey = ip->chain->bref.key;
+		hammer2_tid_t oparent = ipd->meta.iparent;
+		char oname[HAMMER2_INODE_MAXNAME];
+		size_t olen = H2_MIN(ipd->meta.name_len,
+				     (uint16_t)HAMMER2_INODE_MAXNAME);
+
+		dchain = entry_dir(ip->chain);
+		if (dchain == NULL)
+			return HAMMER2_ERROR_EINVAL;
+		h2_memcpy(oname, ipd->filename, olen);
+		hammer2_chain_ref(dchain);
+		error = hammer2_chain_rename(ip->chain, pmp->iroot->chain,
+					     ip->inum);
+		if (error == 0)
+			error = hammer2_chain_modify(ip->chain);
+		if (error == 0) {
+			ipd = hammer2_ipdata(ip);
+			ipd->meta.name_key = ip->inum;
+			ipd->meta.iparent = pmp->iroot->inum;
+			/* hidden name as INODE14 wrote it: 0x<inum> */
+			h2_memset(ipd->filename, 0, sizeof(ipd->filename));
+			ipd->meta.name_len = (uint16_t)h2_snprintf(
+				(char *)ipd->filename, sizeof(ipd->filename),
+				"0x%016llx", (unsigned long long)ip->inum);
+			error = forward_create(dchain, okey, ipd, oname, olen,
+					       oparent, now);
+		}
+		hammer2_chain_drop(dchain);
+		if (error)
+			return error;
+	}
+	error = dir_free_key(tdip->chain, name, len, &key);
+	if (error == 0)
+		error = hammer2_chain_modify(ip->chain);
+	if (error)
+		return error;
+	ipd = hammer2_ipdata(ip);
+	ipd->meta.nlinks++;
+	ipd->meta.ctime = now;
+	error = forward_create(tdip->chain, key, ipd, name, len, tdip->inum,
+			       now);
+	if (error == 0)
+		error = hammer2_chain_modify(tdip->chain);
+	if (error == 0)
+		inode_touch(tdip, 1);
+	return error;
+}
+
+/*
+ * Remove a directory entry: a forwarding entry drops one link of its
+ * target (removing the target with the last one), anything else is
+ * removed with inode_remove_chain.
+ */
+static int dirent_remove(hammer2_pfs_t *pmp, hammer2_chain_t *chain)
+{
+	hammer2_inode_data_t *td;
+	hammer2_chain_t *target;
+	int error;
+
+	if (!is_forward(chain))
+		return inode_remove_chain(pmp, chain);
+	error = hammer2_hardlink_target(pmp, chain, &target);
+	if (error == 0)
+		error = hammer2_chain_delete(chain, 0);
+	if (error == 0)
+		error = hammer2_chain_modify(target);
+	if (error == 0) {
+		td = (hammer2_inode_data_t *)target->data;
+		if (td->meta.nlinks > 0)
+			td->meta.nlinks--;
+		td->meta.ctime = hammer2_now(pmp->hmp);
+		if (td->meta.nlinks == 0)
+			error = inode_remove_chain(pmp, target);
+	}
+	if (target)
+		hammer2_chain_drop(target);
+	return error;
+}
+
 /*
  * unlink(2) (isdir = 0) or rmdir(2) (isdir = 1) of name in dip.  Errors:
  * ENOENT, ENOTDIR, EISDIR, ENOTEMPTY, EINVAL ("." or ".."), media errors.
@@ -371,7 +579,6 @@ int hammer2_inode_unlink(hammer2_inode_t *dip, const char *name, size_t len,
 			 int isdir)
 {
 	hammer2_chain_t *chain;
-	hammer2_inode_data_t *ipd;
 	int error, empty, type;
 
 	error = dir_check(dip) | name_check(name, len);
@@ -383,8 +590,7 @@ int hammer2_inode_unlink(hammer2_inode_t *dip, const char *name, size_t len,
 	error = hammer2_dir_find(dip, name, len, &chain);
 	if (error)
 		return error;
-	ipd = (hammer2_inode_data_t *)chain->data;
-	type = ipd->meta.type;
+	type = entry_type(chain);
 	if (isdir && type != HAMMER2_OBJTYPE_DIRECTORY)
 		error = HAMMER2_ERROR_ENOTDIR;
 	else if (!isdir && type == HAMMER2_OBJTYPE_DIRECTORY)
@@ -395,7 +601,7 @@ int hammer2_inode_unlink(hammer2_inode_t *dip, const char *name, size_t len,
 			error = HAMMER2_ERROR_ENOTEMPTY;
 	}
 	if (error == 0)
-		error = inode_remove_chain(dip->pmp, chain);
+		error = dirent_remove(dip->pmp, chain);
 	hammer2_chain_drop(chain);
 	if (error == 0)
 		error = hammer2_chain_modify(dip->chain);
@@ -473,7 +679,7 @@ int hammer2_inode_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
 	error = hammer2_dir_find(fdip, fname, flen, &fchain);
 	if (error)
 		return error;
-	ftype = ((hammer2_inode_data_t *)fchain->data)->meta.type;
+	ftype = entry_type(fchain);
 	error = hammer2_dir_find(tdip, tname, tlen, &tchain);
 	if (error == HAMMER2_ERROR_ENOENT) {
 		tchain = NULL;
@@ -485,8 +691,12 @@ int hammer2_inode_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
 		goto done;
 	if (tchain == fchain)
 		goto done; /* same entry: nothing to do */
+	if (tchain &&
+	    ((hammer2_inode_data_t *)tchain->data)->meta.inum ==
+		    ((hammer2_inode_data_t *)fchain->data)->meta.inum)
+		goto done; /* two links of one inode: rename(2) does nothing */
 	if (tchain)
-		ttype = ((hammer2_inode_data_t *)tchain->data)->meta.type;
+		ttype = entry_type(tchain);
 	if (tchain && (flags & HAMMER2_RENAME_NOREPLACE)) {
 		error = HAMMER2_ERROR_EEXIST;
 		goto done;
@@ -527,7 +737,7 @@ int hammer2_inode_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
 				error = HAMMER2_ERROR_ENOTEMPTY;
 		}
 		if (error == 0)
-			error = inode_remove_chain(tdip->pmp, tchain);
+			error = dirent_remove(tdip->pmp, tchain);
 		if (error == 0 && ttype == HAMMER2_OBJTYPE_DIRECTORY)
 			error = dir_nlink_adjust(tdip, -1);
 		if (error)
@@ -596,7 +806,8 @@ int hammer2_inode_readdir(hammer2_inode_t *dip, uint64_t *cookie,
 			size_t nl = H2_MIN(ipd->meta.name_len,
 					   (uint16_t)HAMMER2_INODE_MAXNAME);
 			if (fn(arg, (const char *)ipd->filename, nl,
-			       ipd->meta.inum, ipd->meta.type, next)) {
+			       ipd->meta.inum, (uint8_t)entry_type(chain),
+			       next)) {
 				hammer2_chain_drop(chain);
 				return 0;
 			}

@@ -30,6 +30,10 @@ int hammer2_inode_unlink(hammer2_inode_t *dip, const char *name, size_t len,
 int hammer2_inode_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
 			 hammer2_inode_t *tdip, const char *tname, size_t tlen,
 			 int flags);
+int hammer2_inode_link(hammer2_inode_t *ip, hammer2_inode_t *tdip,
+		       const char *name, size_t len);
+int hammer2_hardlink_target(hammer2_pfs_t *pmp, hammer2_chain_t *fwd,
+			    hammer2_chain_t **chainp);
 int hammer2_inode_readdir(hammer2_inode_t *dip, uint64_t *cookie,
 			  hammer2_filldir_t fn, void *arg);
 ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,

@@ -443,10 +443,35 @@ int hammer2_vop_lookup(hammer2_inode_t *dip, const char *name, size_t len,
 	if (hammer2_ipdata(dip)->meta.type != HAMMER2_OBJTYPE_DIRECTORY)
 		return dev_unlock(hmp, HAMMER2_ERROR_ENOTDIR);
 	error = hammer2_dir_find(dip, name, len, &chain);
+	if (error == 0 && ((hammer2_inode_data_t *)chain->data)->meta.type ==
+				  HAMMER2_OBJTYPE_HARDLINK) {
+		hammer2_chain_t *target;
+
+		error = hammer2_hardlink_target(dip->pmp, chain, &target);
+		hammer2_chain_drop(chain);
+		chain = target;
+	}
 	if (error == 0) {
 		error = hammer2_inode_get(dip->pmp, chain, ipp);
 		hammer2_chain_drop(chain);
 	}
+	return dev_unlock(hmp, error);
+}
+
+int hammer2_vop_link(hammer2_inode_t *ip, hammer2_inode_t *tdip,
+		     const char *name, size_t len)
+{
+	hammer2_dev_t *hmp = ip->pmp->hmp;
+	int error;
+
+	if (ip->pmp != tdip->pmp)
+		return hammer2_error_to_errno(HAMMER2_ERROR_EXDEV);
+	dev_lock(hmp);
+	error = dev_writable(hmp);
+	if (error == 0)
+		error = dev_reserve(hmp, 2 * HAMMER2_INODE_BYTES);
+	if (error == 0)
+		error = hammer2_inode_link(ip, tdip, name, len);
 	return dev_unlock(hmp, error);
 }
 

@@ -102,6 +102,14 @@ int hammer2_vop_lookup(hammer2_inode_t *dip, const char *name, size_t len,
 int hammer2_vop_create(hammer2_inode_t *dip, const char *name, size_t len,
 		       const struct hammer2_vattr *va, const char *link,
 		       size_t linklen, hammer2_inode_t **ipp);
+/*
+ * link(2): give ip another name in tdip.  The inode moves to a hidden key
+ * (its inum) in the PFS root and each name becomes a forwarding entry
+ * (docs/FORMAT.md).  EPERM for directories, EEXIST, ENOTDIR,
+ * ENAMETOOLONG, EXDEV (other PFS), ENOSPC, EROFS, EIO.
+ */
+int hammer2_vop_link(hammer2_inode_t *ip, hammer2_inode_t *tdip,
+		     const char *name, size_t len);
 /* unlink(2) of a non-directory: ENOENT, EISDIR, EROFS, EIO. */
 int hammer2_vop_remove(hammer2_inode_t *dip, const char *name, size_t len);
 /* rmdir(2): ENOENT, ENOTDIR, ENOTEMPTY, EROFS, EIO. */

@@ -820,7 +820,83 @@ static void test_incompressible_heuristic(void)
 	rd_free(rd);
 }
 
+/*
+ * Hard links: both names reach one inode, nlinks counts them, they survive
+ * a directory rename and a remount, and the last unlink removes the file.
+ */
+static void test_hardlinks(void)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	hammer2_inode_t *a, *b, *c, *f, *ip, *ip2;
+	struct listing *l = calloc(1, sizeof(*l));
+	struct hammer2_vattr va;
+	uint64_t cookie = 0;
+	uint8_t buf[70000];
+	struct fs fs;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	a = mkfile(fs.root, "a", HAMMER2_OBJTYPE_DIRECTORY);
+	b = mkfile(fs.root, "b", HAMMER2_OBJTYPE_DIRECTORY);
+	c = mkfile(fs.root, "c", HAMMER2_OBJTYPE_DIRECTORY);
+	f = mkfile(a, "f", HAMMER2_OBJTYPE_REGFILE);
+	fill(buf, sizeof(buf), 30, 0);
+	hammer2_vop_write(f, buf, sizeof(buf), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_link(f, b, "g", 1), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_link(f, b, "g", 1), EEXIST);
+	CU_ASSERT_EQUAL(hammer2_vop_link(a, b, "d", 1), EPERM);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(b, "g", 1, &ip), 0);
+	CU_ASSERT_PTR_EQUAL(ip, f);
+	CU_ASSERT_EQUAL(hammer2_vop_getattr(ip, &va), 0);
+	CU_ASSERT_EQUAL(va.nlinks, 2);
+	CU_ASSERT_EQUAL(va.type, HAMMER2_OBJTYPE_REGFILE);
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(hammer2_vop_readdir(a, &cookie, list_cb, l), 0);
+	CU_ASSERT_EQUAL(listed(l, "f"), 1);
+	/* renaming one link over the other is a no-op */
+	CU_ASSERT_EQUAL(hammer2_vop_rename(b, "g", 1, a, "f", 1, 0), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(b, "g", 1, &ip), 0);
+	hammer2_inode_drop(ip);
+	/* a directory rename keeps the link working */
+	CU_ASSERT_EQUAL(hammer2_vop_rename(fs.root, "b", 1, c, "b2", 2, 0), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_remove(a, "f", 1), 0);
+	hammer2_inode_drop(a);
+	hammer2_inode_drop(b);
+	hammer2_inode_drop(c);
+	hammer2_inode_drop(f);
+	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_namei(fs.pmp, "/a/f", &ip), ENOENT);
+	CU_ASSERT_EQUAL_FATAL(hammer2_vop_namei(fs.pmp, "/c/b2/g", &ip), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_getattr(ip, &va), 0);
+	CU_ASSERT_EQUAL(va.nlinks, 1);
+	CU_ASSERT(check_content(ip, sizeof(buf), 30));
+	/* link again, then drop both names: the inode goes */
+	CU_ASSERT_EQUAL(hammer2_vop_namei(fs.pmp, "/c", &c), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_link(ip, c, "h", 1), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_namei(fs.pmp, "/c/h", &ip2), 0);
+	CU_ASSERT_PTR_EQUAL(ip, ip2);
+	hammer2_inode_drop(ip2);
+	CU_ASSERT_EQUAL(hammer2_vop_namei(fs.pmp, "/c/b2", &b), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_remove(b, "g", 1), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_remove(c, "h", 1), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_getattr(ip, &va), 0);
+	CU_ASSERT_EQUAL(va.nlinks, 0);
+	CU_ASSERT(check_content(ip, sizeof(buf), 30)); /* still open */
+	CU_ASSERT_EQUAL(hammer2_vop_rmdir(c, "b2", 2), 0);
+	hammer2_inode_drop(ip);
+	hammer2_inode_drop(b);
+	hammer2_inode_drop(c);
+	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_namei(fs.pmp, "/c/h", &ip), ENOENT);
+	fs_umount(&fs);
+	free(l);
+	rd_free(rd);
+}
+
 static const h2test_t tests[] = {
+	H2TEST(test_hardlinks),
 	H2TEST(test_incompressible_heuristic),
 	H2TEST(test_roundtrip_sizes),
 	H2TEST(test_cow_realloc),
