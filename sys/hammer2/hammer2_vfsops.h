@@ -54,7 +54,8 @@ struct hammer2_statfs {
 /*
  * readdir callback: name (not terminated) of len bytes, its inum and
  * HAMMER2_OBJTYPE_*, and the cookie to resume after this entry.  Return
- * nonzero to stop the scan (the entry is then not consumed).
+ * nonzero to stop the scan (the entry is then not consumed).  It runs
+ * with the device lock held: it must not call back into this API.
  */
 typedef int (*hammer2_filldir_t)(void *arg, const char *name, size_t len,
 				 uint64_t inum, uint8_t type, uint64_t next);
