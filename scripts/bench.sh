@@ -59,56 +59,58 @@ best_of() {
 	return 0
 }
 
+# run_FS builds $W/img from $TREE; used_FS prints the bytes it uses.
 run_hammer2() {
 	"$BIN/newfs_hammer2" -s "$sizelc" "$W/img" >/dev/null &&
 		"$BIN/hammer2" -f "$W/img" import "$TREE" /
 }
+used_hammer2() {
+	local used
+	used=$("$BIN/hammer2" -f "$W/img" info | awk '/statfs used:/ { print $3 }')
+	[ -n "$used" ] || used=$("$BIN/hammer2" -f "$W/img" info | awk '/^used:/ { print $2 }')
+	echo "$used"
+}
 run_ext4() {
 	mke2fs -q -t ext4 -d "$TREE" "$W/img" "$SIZE"
 }
+used_ext4() {
+	dumpe2fs -h "$W/img" 2>/dev/null | awk -F: '
+		/^Block count/ { c = $2 } /^Free blocks/ { f = $2 }
+		/^Block size/ { s = $2 } END { print (c - f) * s }'
+}
 run_btrfs() {
 	truncate -s "$SIZE" "$W/img" && mkfs.btrfs -q --rootdir "$TREE" "$W/img"
+}
+used_btrfs() {
+	btrfs inspect-internal dump-super "$W/img" 2>/dev/null |
+		awk '$1 == "bytes_used" { print $2 }'
 }
 
 declare -a NAMES TIMES USED
 logical=$(du -sb --apparent-size "$TREE" | awk '{ print $1 }')
 entries=$(find "$TREE" | wc -l)
 
-if best_of hammer2 run_hammer2; then
-	used=$("$BIN/hammer2" -f "$W/img" info | awk '/statfs used:/ { print $3 }')
-	[ -n "$used" ] || used=$("$BIN/hammer2" -f "$W/img" info | awk '/^used:/ { print $2 }')
-	NAMES+=("hammer2 (newfs + import)")
+# measure FS LABEL: best_of FS run_FS, then a table row LABEL with the
+# time and used_FS.  Returns 1 if building the image failed.
+measure() {
+	best_of "$1" "run_$1" || return 1
+	NAMES+=("$2")
 	TIMES+=("$BEST")
-	USED+=("$used")
-else
-	die "hammer2 failed"
-fi
+	USED+=("$("used_$1")")
+}
+
+measure hammer2 "hammer2 (newfs + import)" || die "hammer2 failed"
 
 if command -v mke2fs >/dev/null; then
-	if best_of ext4 run_ext4; then
-		used=$(dumpe2fs -h "$W/img" 2>/dev/null | awk -F: '
-			/^Block count/ { c = $2 } /^Free blocks/ { f = $2 }
-			/^Block size/ { s = $2 } END { print (c - f) * s }')
-		NAMES+=("ext4 (mke2fs -d)")
-		TIMES+=("$BEST")
-		USED+=("$used")
-	else
+	measure ext4 "ext4 (mke2fs -d)" ||
 		echo "bench: mke2fs failed, ext4 left out" >&2
-	fi
 else
 	echo "bench: mke2fs not installed, ext4 left out" >&2
 fi
 
 if command -v mkfs.btrfs >/dev/null && command -v btrfs >/dev/null; then
-	if best_of btrfs run_btrfs; then
-		used=$(btrfs inspect-internal dump-super "$W/img" 2>/dev/null |
-			awk '$1 == "bytes_used" { print $2 }')
-		NAMES+=("btrfs (mkfs.btrfs --rootdir)")
-		TIMES+=("$BEST")
-		USED+=("$used")
-	else
+	measure btrfs "btrfs (mkfs.btrfs --rootdir)" ||
 		echo "bench: mkfs.btrfs failed, btrfs left out" >&2
-	fi
 else
 	echo "bench: btrfs-progs not installed, btrfs left out" >&2
 fi

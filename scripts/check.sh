@@ -78,6 +78,24 @@ suite_line() {
 	echo "$1: $((TOTAL_PASS - $2)) passed, $((TOTAL_FAIL - $3)) failed"
 }
 
+# make_step NAME OKMSG FAILMSG REGEX N MAKEARG...: run make MAKEARG... into
+# $LOGDIR/NAME.log and count it as one test; "  NAME ok" + OKMSG if it
+# succeeds, else "  NAME FAILED " + FAILMSG and up to N log lines matching
+# REGEX.  Returns make's success.
+make_step() {
+	local name=$1 okmsg=$2 failmsg=$3 re=$4 n=$5 log=$LOGDIR/$1.log
+	shift 5
+	if "$MAKE" --no-print-directory "$@" >"$log" 2>&1; then
+		record "$name" 1 0
+		echo "  $name ok$okmsg"
+		return 0
+	fi
+	record "$name" 0 1
+	echo "  $name FAILED $failmsg"
+	grep -E "$re" "$log" | head -n "$n" | sed 's/^/  | /'
+	return 1
+}
+
 # ----- 1. deps -----
 echo "== deps"
 DEPS_OK=1
@@ -88,17 +106,9 @@ fi
 
 # ----- 2. build -----
 echo "== build"
-if "$MAKE" --no-print-directory -k -j"$JOBS" all tests asan \
-	>"$LOGDIR/build.log" 2>&1; then
-	record build 1 0
-	echo "  build ok"
-else
-	record build 0 1
-	echo "  build FAILED (build/check/build.log); last lines:"
-	grep -E 'error|Error|undefined' "$LOGDIR/build.log" | head -n 40 | sed 's/^/  | /'
-	if [ "$DEPS_OK" -eq 0 ]; then
-		echo "  (make deps failed too)"
-	fi
+if ! make_step build "" "(build/check/build.log); last lines:" \
+	'error|Error|undefined' 40 -k -j"$JOBS" all tests asan; then
+	[ "$DEPS_OK" -eq 1 ] || echo "  (make deps failed too)"
 fi
 
 # run_units DIR LABEL
@@ -155,24 +165,12 @@ suite_line integration "$p0" "$f0"
 
 # ----- 6. kernel module -----
 echo "== kmod"
-if "$MAKE" --no-print-directory kmod >"$LOGDIR/kmod.log" 2>&1; then
-	record kmod 1 0
-	echo "  kmod ok (build/hammer2.ko)"
-else
-	record kmod 0 1
-	echo "  kmod FAILED (build/check/kmod.log); last lines:"
-	grep -E 'error|ERROR|undefined|kmod:' "$LOGDIR/kmod.log" | head -n 40 | sed 's/^/  | /'
-fi
+make_step kmod " (build/hammer2.ko)" "(build/check/kmod.log); last lines:" \
+	'error|ERROR|undefined|kmod:' 40 kmod
 
 echo "== format"
-if "$MAKE" --no-print-directory format-check >"$LOGDIR/format.log" 2>&1; then
-	record format 1 0
-	echo "  format ok"
-else
-	record format 0 1
-	echo "  format FAILED (run 'make format'); first lines:"
-	grep -E 'error' "$LOGDIR/format.log" | head -n 10 | sed 's/^/  | /'
-fi
+make_step format "" "(run 'make format'); first lines:" 'error' 10 \
+	format-check
 
 if [ ${#FAILED_NAMES[@]} -gt 0 ]; then
 	echo "failed: ${FAILED_NAMES[*]}"

@@ -4,8 +4,9 @@
 #   1. newfs_hammer2 a 2 GiB sparse image in a temporary directory;
 #   2. hammer2 import /usr/share/doc -> /doc and /usr/include -> /include;
 #   3. in new processes (close + reopen), export both to a host directory;
-#   4. compare every entry with the source: type, data, mode, symlink
-#      target, mtime (microseconds), owner (as root), device numbers;
+#   4. compare every entry with the source (scripts/treecmp.py): type,
+#      data, mode, symlink target, mtime (microseconds), owner (as root),
+#      device numbers;
 #   5. fsck_hammer2 the image;
 #   6. print logical size, physical size, compression ratio and timings.
 # Exits nonzero on any difference or failure.  Temporary files are removed.
@@ -62,65 +63,12 @@ echo "== export /doc and /include (new processes: the image is reopened)"
 t2=$(now)
 
 echo "== compare"
-cat >"$W/compare.py" <<'EOF'
-import os, stat, sys
-
-def walk(root):
-    out = {}
-    for dp, dns, fns in os.walk(root):
-        for n in dns + fns:
-            p = os.path.join(dp, n)
-            out[os.path.relpath(p, root)] = os.lstat(p)
-    return out
-
-src, dst = sys.argv[1], sys.argv[2]
-owner = os.geteuid() == 0
-a, b = walk(src), walk(dst)
-errs = ["missing: " + k for k in sorted(set(a) - set(b))]
-errs += ["extra: " + k for k in sorted(set(b) - set(a))]
-nbytes = 0
-for k in sorted(set(a) & set(b)):
-    sa, sb = a[k], b[k]
-    pa, pb = os.path.join(src, k), os.path.join(dst, k)
-    if stat.S_IFMT(sa.st_mode) != stat.S_IFMT(sb.st_mode):
-        errs.append("type: " + k)
-        continue
-    if not stat.S_ISLNK(sa.st_mode) and \
-            stat.S_IMODE(sa.st_mode) != stat.S_IMODE(sb.st_mode):
-        errs.append("mode: %s %o != %o" % (k, stat.S_IMODE(sa.st_mode),
-                                           stat.S_IMODE(sb.st_mode)))
-    if owner and (sa.st_uid, sa.st_gid) != (sb.st_uid, sb.st_gid):
-        errs.append("owner: " + k)
-    if sa.st_mtime_ns // 1000 != sb.st_mtime_ns // 1000:
-        errs.append("mtime: " + k)
-    if stat.S_ISLNK(sa.st_mode):
-        if os.readlink(pa) != os.readlink(pb):
-            errs.append("symlink target: " + k)
-    elif stat.S_ISREG(sa.st_mode):
-        nbytes += sa.st_size
-        if sa.st_size != sb.st_size:
-            errs.append("size: " + k)
-            continue
-        with open(pa, "rb") as fa, open(pb, "rb") as fb:
-            while True:
-                x, y = fa.read(1 << 20), fb.read(1 << 20)
-                if x != y:
-                    errs.append("content: " + k)
-                    break
-                if not x:
-                    break
-    elif stat.S_ISCHR(sa.st_mode) or stat.S_ISBLK(sa.st_mode):
-        if sa.st_rdev != sb.st_rdev:
-            errs.append("rdev: " + k)
-for e in errs[:40]:
-    print("  " + e)
-print("  %s: %d entries, %d file bytes, %d differences"
-      % (src, len(a), nbytes, len(errs)))
-sys.exit(1 if errs else 0)
-EOF
 bad=0
-python3 "$W/compare.py" "$DOC" "$OUT/doc" || bad=1
-python3 "$W/compare.py" "$INC" "$OUT/include" || bad=1
+treecmp() {
+	python3 "$ROOT/scripts/treecmp.py" --max 40 --prefix "  " "$@"
+}
+treecmp "$DOC" "$OUT/doc" || bad=1
+treecmp "$INC" "$OUT/include" || bad=1
 t3=$(now)
 [ $bad -eq 0 ] || die "exported trees differ from their sources"
 

@@ -88,38 +88,40 @@ int h2_readdir_all(hammer2_inode_t *dip, struct h2_dlist *l, int flags)
 	return rc;
 }
 
+/* Object types: the letter of "ls -l" and the long name of stat. */
+static const struct {
+	int type;
+	char letter;
+	const char *name;
+} h2_objtypes[] = {
+	{ HAMMER2_OBJTYPE_DIRECTORY, 'd', "directory" },
+	{ HAMMER2_OBJTYPE_REGFILE, '-', "regular file" },
+	{ HAMMER2_OBJTYPE_FIFO, 'p', "fifo" },
+	{ HAMMER2_OBJTYPE_CDEV, 'c', "character special file" },
+	{ HAMMER2_OBJTYPE_BDEV, 'b', "block special file" },
+	{ HAMMER2_OBJTYPE_SOFTLINK, 'l', "symbolic link" },
+	{ HAMMER2_OBJTYPE_SOCKET, 's', "socket" },
+};
+
+/* Index of type in h2_objtypes, or -1. */
+static int h2_objtype_index(int type)
+{
+	size_t i;
+
+	for (i = 0; i < H2_ARRAY_SIZE(h2_objtypes); i++) {
+		if (h2_objtypes[i].type == type)
+			return (int)i;
+	}
+	return -1;
+}
+
 /* "drwxr-xr-x" style mode string. */
 static void h2_modestr(int type, uint32_t mode, char out[11])
 {
 	static const char rwx[] = "rwxrwxrwx";
-	int i;
+	int i = h2_objtype_index(type);
 
-	switch (type) {
-	case HAMMER2_OBJTYPE_DIRECTORY:
-		out[0] = 'd';
-		break;
-	case HAMMER2_OBJTYPE_SOFTLINK:
-		out[0] = 'l';
-		break;
-	case HAMMER2_OBJTYPE_FIFO:
-		out[0] = 'p';
-		break;
-	case HAMMER2_OBJTYPE_CDEV:
-		out[0] = 'c';
-		break;
-	case HAMMER2_OBJTYPE_BDEV:
-		out[0] = 'b';
-		break;
-	case HAMMER2_OBJTYPE_SOCKET:
-		out[0] = 's';
-		break;
-	case HAMMER2_OBJTYPE_REGFILE:
-		out[0] = '-';
-		break;
-	default:
-		out[0] = '?';
-		break;
-	}
+	out[0] = i < 0 ? '?' : h2_objtypes[i].letter;
 	for (i = 0; i < 9; i++)
 		out[i + 1] = (mode & (0400 >> i)) ? rwx[i] : '-';
 	if (mode & 04000)
@@ -148,11 +150,54 @@ static const char *h2_timestr(uint64_t us, char *buf, size_t sz)
 	return buf;
 }
 
+/* For a symlink, print " -> TARGET" (nothing if it cannot be read). */
+static void h2_print_target(hammer2_inode_t *ip, int type)
+{
+	char link[4096];
+	ssize_t n;
+
+	if (type != HAMMER2_OBJTYPE_SOFTLINK)
+		return;
+	n = hammer2_vop_readlink(ip, link, sizeof(link) - 1);
+	if (n >= 0) {
+		link[n] = 0;
+		printf(" -> %s", link);
+	}
+}
+
+/*
+ * Open the image (read-only if rdonly), mount the PFS and look up path
+ * into *ipp; with namep, look up its parent instead and set *namep to the
+ * last component (h2_lookup_parent).  Returns 0, or H2_EXIT_FAIL with the
+ * image closed again.
+ */
+static int h2_open_path(struct h2cli *c, int rdonly, const char *path,
+			hammer2_inode_t **ipp, const char **namep)
+{
+	if (h2cli_open(c, rdonly, 1) || h2cli_mount(c))
+		return h2cli_close(c), H2_EXIT_FAIL;
+	if (namep ? h2_lookup_parent(c, path, ipp, namep) :
+		    h2_lookup_path(c, path, ipp, 0)) {
+		h2cli_close(c);
+		return H2_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* Drop ip and close the image; status, or H2_EXIT_FAIL if closing fails. */
+static int h2_close_path(struct h2cli *c, hammer2_inode_t *ip, int status)
+{
+	hammer2_inode_drop(ip);
+	if (h2cli_close(c))
+		status = H2_EXIT_FAIL;
+	return status;
+}
+
 /* One "ls -l" line. */
 static int h2_ls_long(hammer2_inode_t *ip, const char *name)
 {
 	struct hammer2_vattr va;
-	char ms[11], tb[64], link[4096];
+	char ms[11], tb[64];
 	time_t t;
 	struct tm tm;
 	int rc;
@@ -173,14 +218,7 @@ static int h2_ls_long(hammer2_inode_t *ip, const char *name)
 	else
 		printf("%s %3ju %5u %5u %12ju %s %s", ms, (uintmax_t)va.nlinks,
 		       va.uid, va.gid, (uintmax_t)va.size, tb, name);
-	if (va.type == HAMMER2_OBJTYPE_SOFTLINK) {
-		ssize_t n = hammer2_vop_readlink(ip, link, sizeof(link) - 1);
-
-		if (n >= 0) {
-			link[n] = 0;
-			printf(" -> %s", link);
-		}
-	}
+	h2_print_target(ip, va.type);
 	printf("\n");
 	return 0;
 }
@@ -209,12 +247,8 @@ int cmd_ls(struct h2cli *c, int ac, char **av)
 	if (ac - i != 1)
 		h2_usage(av[0]);
 	path = av[i];
-	if (h2cli_open(c, 1, 1) || h2cli_mount(c))
-		return h2cli_close(c), H2_EXIT_FAIL;
-	if (h2_lookup_path(c, path, &ip, 0)) {
-		h2cli_close(c);
+	if (h2_open_path(c, 1, path, &ip, NULL))
 		return H2_EXIT_FAIL;
-	}
 	rc = hammer2_vop_getattr(ip, &va);
 	if (rc) {
 		h2_warn("%s: %s", path, strerror(rc));
@@ -249,10 +283,7 @@ int cmd_ls(struct h2cli *c, int ac, char **av)
 		}
 		h2_dlist_free(&l);
 	}
-	hammer2_inode_drop(ip);
-	if (h2cli_close(c))
-		status = H2_EXIT_FAIL;
-	return status;
+	return h2_close_path(c, ip, status);
 }
 
 /* cat PATH: file contents to stdout. */
@@ -265,12 +296,8 @@ int cmd_cat(struct h2cli *c, int ac, char **av)
 
 	if (ac != 2 || (av[1][0] == '-' && av[1][1]))
 		h2_usage(av[0]);
-	if (h2cli_open(c, 1, 1) || h2cli_mount(c))
-		return h2cli_close(c), H2_EXIT_FAIL;
-	if (h2_lookup_path(c, av[1], &ip, 0)) {
-		h2cli_close(c);
+	if (h2_open_path(c, 1, av[1], &ip, NULL))
 		return H2_EXIT_FAIL;
-	}
 	for (;;) {
 		ssize_t n = hammer2_vop_read(ip, buf, sizeof(buf), off);
 
@@ -297,33 +324,15 @@ int cmd_cat(struct h2cli *c, int ac, char **av)
 		h2_warn("stdout: %s", strerror(errno));
 		status = H2_EXIT_FAIL;
 	}
-	hammer2_inode_drop(ip);
-	if (h2cli_close(c))
-		status = H2_EXIT_FAIL;
-	return status;
+	return h2_close_path(c, ip, status);
 }
 
 /* Long name of an object type for stat. */
 static const char *h2_stat_typestr(int type)
 {
-	switch (type) {
-	case HAMMER2_OBJTYPE_DIRECTORY:
-		return "directory";
-	case HAMMER2_OBJTYPE_REGFILE:
-		return "regular file";
-	case HAMMER2_OBJTYPE_FIFO:
-		return "fifo";
-	case HAMMER2_OBJTYPE_CDEV:
-		return "character special file";
-	case HAMMER2_OBJTYPE_BDEV:
-		return "block special file";
-	case HAMMER2_OBJTYPE_SOFTLINK:
-		return "symbolic link";
-	case HAMMER2_OBJTYPE_SOCKET:
-		return "socket";
-	default:
-		return h2_objtype_str(type);
-	}
+	int i = h2_objtype_index(type);
+
+	return i < 0 ? h2_objtype_str(type) : h2_objtypes[i].name;
 }
 
 /* stat PATH: attributes like stat(1). */
@@ -331,17 +340,13 @@ int cmd_stat(struct h2cli *c, int ac, char **av)
 {
 	struct hammer2_vattr va;
 	hammer2_inode_t *ip;
-	char ms[11], tb[80], cb[32], link[4096];
+	char ms[11], tb[80], cb[32];
 	int rc, status = 0;
 
 	if (ac != 2 || (av[1][0] == '-' && av[1][1]))
 		h2_usage(av[0]);
-	if (h2cli_open(c, 1, 1) || h2cli_mount(c))
-		return h2cli_close(c), H2_EXIT_FAIL;
-	if (h2_lookup_path(c, av[1], &ip, 0)) {
-		h2cli_close(c);
+	if (h2_open_path(c, 1, av[1], &ip, NULL))
 		return H2_EXIT_FAIL;
-	}
 	rc = hammer2_vop_getattr(ip, &va);
 	if (rc) {
 		h2_warn("%s: %s", av[1], strerror(rc));
@@ -349,14 +354,7 @@ int cmd_stat(struct h2cli *c, int ac, char **av)
 	} else {
 		h2_modestr(va.type, va.mode, ms);
 		printf("  File: %s", av[1]);
-		if (va.type == HAMMER2_OBJTYPE_SOFTLINK) {
-			ssize_t n = hammer2_vop_readlink(ip, link,
-							 sizeof(link) - 1);
-			if (n >= 0) {
-				link[n] = 0;
-				printf(" -> %s", link);
-			}
-		}
+		h2_print_target(ip, va.type);
 		printf("\n");
 		printf("  Size: %-15ju Blocks: %-10ju Physical: %-12ju %s\n",
 		       (uintmax_t)va.size,
@@ -378,10 +376,7 @@ int cmd_stat(struct h2cli *c, int ac, char **av)
 		       h2_comp_str(va.comp_algo, cb, sizeof(cb)),
 		       h2_check_str(va.check_algo));
 	}
-	hammer2_inode_drop(ip);
-	if (h2cli_close(c))
-		status = H2_EXIT_FAIL;
-	return status;
+	return h2_close_path(c, ip, status);
 }
 
 /* mkdir PATH: create one directory (the parent must exist). */
@@ -395,12 +390,8 @@ int cmd_mkdir(struct h2cli *c, int ac, char **av)
 
 	if (ac != 2 || (av[1][0] == '-' && av[1][1]))
 		h2_usage(av[0]);
-	if (h2cli_open(c, 0, 1) || h2cli_mount(c))
-		return h2cli_close(c), H2_EXIT_FAIL;
-	if (h2_lookup_parent(c, av[1], &dip, &name)) {
-		h2cli_close(c);
+	if (h2_open_path(c, 0, av[1], &dip, &name))
 		return H2_EXIT_FAIL;
-	}
 	um = umask(0);
 	umask(um);
 	memset(&va, 0, sizeof(va));
@@ -415,10 +406,7 @@ int cmd_mkdir(struct h2cli *c, int ac, char **av)
 	} else {
 		hammer2_inode_drop(ip);
 	}
-	hammer2_inode_drop(dip);
-	if (h2cli_close(c))
-		status = H2_EXIT_FAIL;
-	return status;
+	return h2_close_path(c, dip, status);
 }
 
 /* Remove everything inside directory dip (rm -r). */
@@ -485,12 +473,8 @@ int cmd_rm(struct h2cli *c, int ac, char **av)
 		h2_usage(av[0]);
 	if (ac - i != 1)
 		h2_usage(av[0]);
-	if (h2cli_open(c, 0, 1) || h2cli_mount(c))
-		return h2cli_close(c), H2_EXIT_FAIL;
-	if (h2_lookup_parent(c, av[i], &dip, &name)) {
-		h2cli_close(c);
+	if (h2_open_path(c, 0, av[i], &dip, &name))
 		return H2_EXIT_FAIL;
-	}
 	rc = hammer2_vop_lookup(dip, name, strlen(name), &ip);
 	if (rc) {
 		h2_warn("%s: %s", av[i], strerror(rc));
@@ -521,10 +505,7 @@ int cmd_rm(struct h2cli *c, int ac, char **av)
 		}
 	}
 out:
-	hammer2_inode_drop(dip);
-	if (h2cli_close(c))
-		status = H2_EXIT_FAIL;
-	return status;
+	return h2_close_path(c, dip, status);
 }
 
 /* Apply setcomp/setcheck to ip and, for a directory, everything below. */
@@ -653,16 +634,10 @@ static int h2_setalgo_cmd(struct h2cli *c, int ac, char **av, int check)
 		h2_warn("%s: unknown mode \"%s\"", av[0], av[1]);
 		h2_usage(av[0]);
 	}
-	if (h2cli_open(c, 0, 1) || h2cli_mount(c))
-		return h2cli_close(c), H2_EXIT_FAIL;
-	if (h2_lookup_path(c, av[2], &ip, 0)) {
-		h2cli_close(c);
+	if (h2_open_path(c, 0, av[2], &ip, NULL))
 		return H2_EXIT_FAIL;
-	}
 	status = h2_setalgo_tree(ip, av[2], check, algo, &count);
-	hammer2_inode_drop(ip);
-	if (h2cli_close(c))
-		status = H2_EXIT_FAIL;
+	status = h2_close_path(c, ip, status);
 	if (status == 0)
 		printf("%s: %s set on %ju inode(s)\n", av[2],
 		       check ? h2_check_str(algo) :

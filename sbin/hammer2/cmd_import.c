@@ -94,6 +94,96 @@ static int xfer_is_fatal(int err)
 	return err == ENOSPC || err == EROFS || err == ENOMEM;
 }
 
+/* Report an error of the image (err) and stop the walk if it is fatal. */
+static void xfer_image_err(struct xfer *x, const char *path, const char *what,
+			   int err)
+{
+	xfer_warn(x, path, what, err);
+	if (xfer_is_fatal(err))
+		x->fatal = 1;
+}
+
+/*
+ * Start an import or export: set up x, open the image (read-only if
+ * rdonly) and mount the PFS.  Returns 0, or -1 with everything released.
+ */
+static int xfer_start(struct xfer *x, struct h2cli *c, const char *verb,
+		      int rdonly)
+{
+	memset(x, 0, sizeof(*x));
+	x->c = c;
+	x->verb = verb;
+	x->tty = isatty(2);
+	x->buf = malloc(XFER_CHUNK);
+	if (!x->buf) {
+		h2_warn("out of memory");
+		return -1;
+	}
+	if (h2cli_open(c, rdonly, 1) || h2cli_mount(c)) {
+		free(x->buf);
+		h2cli_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Give up an import or export after xfer_start (and ip, if not NULL):
+ * returns H2_EXIT_FAIL.
+ */
+static int xfer_abort(struct xfer *x, hammer2_inode_t *ip)
+{
+	if (ip)
+		hammer2_inode_drop(ip);
+	free(x->buf);
+	h2cli_close(x->c);
+	return H2_EXIT_FAIL;
+}
+
+/*
+ * Finish an import or export: drop ip, close the image and report the
+ * totals.  Returns status, or H2_EXIT_FAIL if anything failed.
+ */
+static int xfer_end(struct xfer *x, hammer2_inode_t *ip, int status)
+{
+	hammer2_inode_drop(ip);
+	xfer_progress(x, 1);
+	if (h2cli_close(x->c))
+		status = H2_EXIT_FAIL;
+	if (x->fatal)
+		status = H2_EXIT_FAIL;
+	if (x->hardlinks)
+		fprintf(stderr,
+			"%s: note: %ju hard-linked file(s) imported as "
+			"separate copies (hard links are not preserved)\n",
+			h2_progname, (uintmax_t)x->hardlinks);
+	if (x->skipped)
+		fprintf(stderr, "%s: note: %ju object(s) not exported\n",
+			h2_progname, (uintmax_t)x->skipped);
+	if (x->errors)
+		h2_warn("%s: %ju error(s)", x->verb, (uintmax_t)x->errors);
+	free(x->buf);
+	return status;
+}
+
+/*
+ * Attributes of ip, which must be a directory, into *va.  Returns 0, or an
+ * errno after printing "path: error" and dropping ip.
+ */
+static int xfer_getdir(hammer2_inode_t *ip, const char *path,
+		       struct hammer2_vattr *va)
+{
+	int rc = hammer2_vop_getattr(ip, va);
+
+	if (rc == 0 && va->type != HAMMER2_OBJTYPE_DIRECTORY)
+		rc = ENOTDIR;
+	if (rc) {
+		h2_warn("%s: %s", path, strerror(rc));
+		hammer2_inode_drop(ip);
+	}
+	return rc;
+}
+
 /* Join a/b into a new string (the caller frees). */
 static char *xfer_join(const char *a, const char *b)
 {
@@ -126,20 +216,24 @@ static uint64_t ts_to_us(const struct timespec *ts)
 /* hammer2 object type of a host st_mode, or -1. */
 static int imp_objtype(mode_t m)
 {
-	if (S_ISDIR(m))
-		return HAMMER2_OBJTYPE_DIRECTORY;
-	if (S_ISREG(m))
-		return HAMMER2_OBJTYPE_REGFILE;
-	if (S_ISLNK(m))
-		return HAMMER2_OBJTYPE_SOFTLINK;
-	if (S_ISFIFO(m))
-		return HAMMER2_OBJTYPE_FIFO;
-	if (S_ISCHR(m))
-		return HAMMER2_OBJTYPE_CDEV;
-	if (S_ISBLK(m))
-		return HAMMER2_OBJTYPE_BDEV;
-	if (S_ISSOCK(m))
-		return HAMMER2_OBJTYPE_SOCKET;
+	static const struct {
+		mode_t fmt;
+		int type;
+	} t[] = {
+		{ S_IFDIR, HAMMER2_OBJTYPE_DIRECTORY },
+		{ S_IFREG, HAMMER2_OBJTYPE_REGFILE },
+		{ S_IFLNK, HAMMER2_OBJTYPE_SOFTLINK },
+		{ S_IFIFO, HAMMER2_OBJTYPE_FIFO },
+		{ S_IFCHR, HAMMER2_OBJTYPE_CDEV },
+		{ S_IFBLK, HAMMER2_OBJTYPE_BDEV },
+		{ S_IFSOCK, HAMMER2_OBJTYPE_SOCKET },
+	};
+	size_t i;
+
+	for (i = 0; i < H2_ARRAY_SIZE(t); i++) {
+		if ((m & S_IFMT) == t[i].fmt)
+			return t[i].type;
+	}
 	return -1;
 }
 
@@ -207,10 +301,8 @@ static int imp_filedata(struct xfer *x, int fd, hammer2_inode_t *ip,
 						      off);
 				if (w != n) {
 					rc = w < 0 ? (int)-w : EIO;
-					xfer_warn(x, hpath, "write to image",
-						  rc);
-					if (xfer_is_fatal(rc))
-						x->fatal = 1;
+					xfer_image_err(x, hpath,
+						       "write to image", rc);
 					return -1;
 				}
 				written_end = off + (uint64_t)n;
@@ -223,9 +315,7 @@ static int imp_filedata(struct xfer *x, int fd, hammer2_inode_t *ip,
 	if (written_end < size) {
 		rc = hammer2_vop_truncate(ip, size);
 		if (rc) {
-			xfer_warn(x, hpath, "truncate in image", rc);
-			if (xfer_is_fatal(rc))
-				x->fatal = 1;
+			xfer_image_err(x, hpath, "truncate in image", rc);
 			return -1;
 		}
 	}
@@ -322,9 +412,7 @@ static int imp_one(struct xfer *x, int dfd, const char *name, const char *hpath,
 	}
 	free(link);
 	if (rc) {
-		xfer_warn(x, hpath, "create in image", rc);
-		if (xfer_is_fatal(rc))
-			x->fatal = 1;
+		xfer_image_err(x, hpath, "create in image", rc);
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -353,9 +441,7 @@ static int imp_one(struct xfer *x, int dfd, const char *name, const char *hpath,
 	if (!x->fatal) {
 		rc = imp_settimes(ip, &va);
 		if (rc) {
-			xfer_warn(x, hpath, "set attributes in image", rc);
-			if (xfer_is_fatal(rc))
-				x->fatal = 1;
+			xfer_image_err(x, hpath, "set attributes in image", rc);
 			status = -1;
 		}
 	}
@@ -456,14 +542,9 @@ static int imp_target(struct xfer *x, const char *path, hammer2_inode_t **ipp,
 		}
 		dip = ip;
 	}
-	rc = hammer2_vop_getattr(dip, &va);
-	if (rc == 0 && va.type != HAMMER2_OBJTYPE_DIRECTORY)
-		rc = ENOTDIR;
-	if (rc) {
-		h2_warn("%s: %s", path, strerror(rc));
-		hammer2_inode_drop(dip);
+	rc = xfer_getdir(dip, path, &va);
+	if (rc)
 		return rc;
-	}
 	*ipp = dip;
 	return 0;
 }
@@ -490,27 +571,13 @@ int cmd_import(struct h2cli *c, int ac, char **av)
 		close(dfd);
 		return H2_EXIT_FAIL;
 	}
-	memset(&x, 0, sizeof(x));
-	x.c = c;
-	x.verb = "import";
-	x.tty = isatty(2);
-	x.buf = malloc(XFER_CHUNK);
-	if (!x.buf) {
-		h2_warn("out of memory");
+	if (xfer_start(&x, c, "import", 0)) {
 		close(dfd);
-		return H2_EXIT_FAIL;
-	}
-	if (h2cli_open(c, 0, 1) || h2cli_mount(c)) {
-		free(x.buf);
-		close(dfd);
-		h2cli_close(c);
 		return H2_EXIT_FAIL;
 	}
 	if (imp_target(&x, av[2], &ip, &created)) {
-		free(x.buf);
 		close(dfd);
-		h2cli_close(c);
-		return H2_EXIT_FAIL;
+		return xfer_abort(&x, NULL);
 	}
 	if (imp_dir(&x, dfd, av[1], ip))
 		status = H2_EXIT_FAIL;
@@ -523,21 +590,7 @@ int cmd_import(struct h2cli *c, int ac, char **av)
 			status = H2_EXIT_FAIL;
 		}
 	}
-	hammer2_inode_drop(ip);
-	xfer_progress(&x, 1);
-	if (h2cli_close(c))
-		status = H2_EXIT_FAIL;
-	if (x.fatal)
-		status = H2_EXIT_FAIL;
-	if (x.hardlinks)
-		fprintf(stderr,
-			"%s: note: %ju hard-linked file(s) imported as "
-			"separate copies (hard links are not preserved)\n",
-			h2_progname, (uintmax_t)x.hardlinks);
-	if (x.errors)
-		h2_warn("import: %ju error(s)", (uintmax_t)x.errors);
-	free(x.buf);
-	return status;
+	return xfer_end(&x, ip, status);
 }
 
 /* ------------------------------------------------------------------ */
@@ -578,6 +631,23 @@ static int exp_setattrs(struct xfer *x, int dfd, const char *name,
 		status = -1;
 	}
 	return status;
+}
+
+/*
+ * After a call that made host object name (made: it returned 0): count it
+ * and apply its attributes, or report the failure (errno) as what.
+ */
+static int exp_made(struct xfer *x, int made, const char *what, int dfd,
+		    const char *name, const char *hpath,
+		    const struct hammer2_vattr *va)
+{
+	if (!made) {
+		xfer_warn(x, hpath, what, errno);
+		return -1;
+	}
+	x->files++;
+	return exp_setattrs(x, dfd, name, hpath, va,
+			    va->type == HAMMER2_OBJTYPE_SOFTLINK);
 }
 
 /* Copy the data of file ip into the new host file fd. */
@@ -720,28 +790,19 @@ static int exp_one(struct xfer *x, hammer2_inode_t *dip, const char *name,
 			break;
 		}
 		target[n] = 0;
-		if (symlinkat(target, dfd, name) < 0) {
-			xfer_warn(x, hpath, "symlink", errno);
-			status = -1;
-			break;
-		}
-		x->files++;
-		if (exp_setattrs(x, dfd, name, hpath, &va, 1))
-			status = -1;
+		status = exp_made(x, symlinkat(target, dfd, name) == 0,
+				  "symlink", dfd, name, hpath, &va);
 		break;
 	}
 	case HAMMER2_OBJTYPE_FIFO:
-		if (mkfifoat(dfd, name, 0600) < 0) {
-			xfer_warn(x, hpath, "mkfifo", errno);
-			status = -1;
-			break;
-		}
-		x->files++;
-		if (exp_setattrs(x, dfd, name, hpath, &va, 0))
-			status = -1;
+		status = exp_made(x, mkfifoat(dfd, name, 0600) == 0, "mkfifo",
+				  dfd, name, hpath, &va);
 		break;
 	case HAMMER2_OBJTYPE_CDEV:
-	case HAMMER2_OBJTYPE_BDEV:
+	case HAMMER2_OBJTYPE_BDEV: {
+		mode_t fmt = va.type == HAMMER2_OBJTYPE_CDEV ? S_IFCHR :
+							       S_IFBLK;
+
 		if (!x->root) {
 			if (x->tty)
 				fputc('\n', stderr);
@@ -749,19 +810,12 @@ static int exp_one(struct xfer *x, hammer2_inode_t *dip, const char *name,
 			x->skipped++;
 			break;
 		}
-		if (mknodat(dfd, name,
-			    (va.type == HAMMER2_OBJTYPE_CDEV ? S_IFCHR :
-							       S_IFBLK) |
-				    0600,
-			    makedev(va.rmajor, va.rminor)) < 0) {
-			xfer_warn(x, hpath, "mknod", errno);
-			status = -1;
-			break;
-		}
-		x->files++;
-		if (exp_setattrs(x, dfd, name, hpath, &va, 0))
-			status = -1;
+		status = exp_made(x,
+				  mknodat(dfd, name, fmt | 0600,
+					  makedev(va.rmajor, va.rminor)) == 0,
+				  "mknod", dfd, name, hpath, &va);
 		break;
+	}
 	default:
 		if (x->tty)
 			fputc('\n', stderr);
@@ -858,44 +912,16 @@ int cmd_export(struct h2cli *c, int ac, char **av)
 		h2_usage(av[0]);
 	h2path = av[1];
 	hdir = av[2];
-	memset(&x, 0, sizeof(x));
-	x.c = c;
-	x.verb = "export";
-	x.tty = isatty(2);
+	if (xfer_start(&x, c, "export", 1))
+		return H2_EXIT_FAIL;
 	x.root = geteuid() == 0;
-	x.buf = malloc(XFER_CHUNK);
-	if (!x.buf) {
-		h2_warn("out of memory");
-		return H2_EXIT_FAIL;
-	}
-	if (h2cli_open(c, 1, 1) || h2cli_mount(c)) {
-		free(x.buf);
-		h2cli_close(c);
-		return H2_EXIT_FAIL;
-	}
-	if (h2_lookup_path(c, h2path, &ip, 0)) {
-		free(x.buf);
-		h2cli_close(c);
-		return H2_EXIT_FAIL;
-	}
-	rc = hammer2_vop_getattr(ip, &va);
-	if (rc == 0 && va.type != HAMMER2_OBJTYPE_DIRECTORY)
-		rc = ENOTDIR;
-	if (rc) {
-		h2_warn("%s: %s", h2path, strerror(rc));
-		hammer2_inode_drop(ip);
-		free(x.buf);
-		h2cli_close(c);
-		return H2_EXIT_FAIL;
-	}
+	if (h2_lookup_path(c, h2path, &ip, 0) || xfer_getdir(ip, h2path, &va))
+		return xfer_abort(&x, NULL);
 	rc = exp_mkdirs(hdir, &created);
 	dfd = rc ? -1 : open(hdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		h2_warn("%s: %s", hdir, strerror(rc ? rc : errno));
-		hammer2_inode_drop(ip);
-		free(x.buf);
-		h2cli_close(c);
-		return H2_EXIT_FAIL;
+		return xfer_abort(&x, ip);
 	}
 	umask(0);
 	if (exp_dir(&x, ip, dfd, strcmp(h2path, "") ? h2path : "/", hdir))
@@ -904,17 +930,5 @@ int cmd_export(struct h2cli *c, int ac, char **av)
 	    exp_setattrs(&x, AT_FDCWD, hdir, hdir, &va, 0))
 		status = H2_EXIT_FAIL;
 	close(dfd);
-	hammer2_inode_drop(ip);
-	xfer_progress(&x, 1);
-	if (h2cli_close(c))
-		status = H2_EXIT_FAIL;
-	if (x.fatal)
-		status = H2_EXIT_FAIL;
-	if (x.skipped)
-		fprintf(stderr, "%s: note: %ju object(s) not exported\n",
-			h2_progname, (uintmax_t)x.skipped);
-	if (x.errors)
-		h2_warn("export: %ju error(s)", (uintmax_t)x.errors);
-	free(x.buf);
-	return status;
+	return xfer_end(&x, ip, status);
 }

@@ -476,11 +476,14 @@ static inline hammer2_off_t hammer2_volhdr_offset(int i)
 	return (hammer2_off_t)i * HAMMER2_ZONE_BYTES64;
 }
 
-/* Physical bytes encoded in data_off (0 when the radix field is 0). */
+/*
+ * Physical bytes encoded in data_off: 2^radix for a radix of 1..31, 0 when
+ * the radix field is 0 or (corrupt media) too large to be a block size.
+ */
 static inline uint32_t hammer2_off_bytes(hammer2_off_t data_off)
 {
 	unsigned radix = (unsigned)(data_off & HAMMER2_OFF_MASK_RADIX);
-	return radix ? (uint32_t)1 << radix : 0;
+	return (radix && radix < 32) ? (uint32_t)1 << radix : 0;
 }
 
 #endif /* HAMMER2_DISK_H */

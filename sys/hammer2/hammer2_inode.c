@@ -436,7 +436,8 @@ static int forward_create(hammer2_chain_t *dchain, hammer2_key_t key,
 	error = hammer2_chain_create(
 		dchain, &chain, HAMMER2_BREF_TYPE_INODE, key, 0,
 		HAMMER2_INODE_BYTES,
-		(uint8_t)(HAMMER2_ENC_CHECK(HAMMER2_DEC_ALGO(td->meta.check_algo)) |
+		(uint8_t)(HAMMER2_ENC_CHECK(
+				  HAMMER2_DEC_ALGO(td->meta.check_algo)) |
 			  HAMMER2_ENC_COMP(HAMMER2_COMP_NONE)));
 	if (error)
 		return error;
@@ -691,9 +692,8 @@ int hammer2_inode_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
 		goto done;
 	if (tchain == fchain)
 		goto done; /* same entry: nothing to do */
-	if (tchain &&
-	    ((hammer2_inode_data_t *)tchain->data)->meta.inum ==
-		    ((hammer2_inode_data_t *)fchain->data)->meta.inum)
+	if (tchain && ((hammer2_inode_data_t *)tchain->data)->meta.inum ==
+			      ((hammer2_inode_data_t *)fchain->data)->meta.inum)
 		goto done; /* two links of one inode: rename(2) does nothing */
 	if (tchain)
 		ttype = entry_type(tchain);

@@ -15,60 +15,9 @@
 # Last line: "test_corrupt: N passed, N failed".
 set -u
 NAME=test_corrupt
-SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-BIN=${BIN:-$SRCDIR/build/bin}
-W=$(mktemp -d "${TMPDIR:-/tmp}/h2corrupt.XXXXXX")
-trap 'rm -rf "$W"' EXIT
-export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-exitcode=87:print_stacktrace=1}
+. "$(dirname "$0")/lib.sh"
+ERR_SHOW="tail -n 10"
 export HAMMER2_FAKE_RANDOM_SEED=${HAMMER2_FAKE_RANDOM_SEED:-4242}
-PASS=0
-FAIL=0
-TAG=""
-
-ok() {
-	PASS=$((PASS + 1))
-	echo "ok   $TAG$*"
-}
-
-bad() {
-	FAIL=$((FAIL + 1))
-	echo "FAIL $TAG$*"
-	if [ -s "$W/err" ]; then
-		tail -n 10 "$W/err" | sed 's/^/     | /'
-	fi
-}
-
-# run CMD...: output in $W/out, $W/err; status in $RC; crash -> failure.
-run() {
-	"$@" >"$W/out" 2>"$W/err"
-	RC=$?
-	CRASHED=0
-	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$W/err"; then
-		CRASHED=1
-	fi
-	case $RC in
-	86 | 87 | 132 | 134 | 135 | 136 | 139) CRASHED=1 ;;
-	esac
-}
-
-# expect_rc WANT DESC CMD...   (WANT "nz" = any nonzero status)
-expect_rc() {
-	local want=$1 desc=$2
-	shift 2
-	run "$@"
-	if [ "$CRASHED" -ne 0 ]; then
-		bad "$desc: crashed or sanitizer report (exit $RC)"
-		return 1
-	fi
-	if { [ "$want" = nz ] && [ "$RC" -eq 0 ]; } ||
-		{ [ "$want" != nz ] && [ "$RC" -ne "$want" ]; }; then
-		bad "$desc: exit $RC, wanted $want"
-		return 1
-	fi
-	ok "$desc"
-	return 0
-}
 
 # names_block DESC DATA_OFF: stdout+stderr of the last command mention it.
 names_block() {
@@ -80,19 +29,6 @@ names_block() {
 	else
 		bad "$1 does not name block 0x$full"
 	fi
-}
-
-# flip FILE OFFSET [COUNT]: invert COUNT bytes (default 4) at OFFSET.
-flip() {
-	python3 - "$1" "$2" "${3:-4}" <<'EOF'
-import sys
-path, off, n = sys.argv[1], int(sys.argv[2], 0), int(sys.argv[3])
-with open(path, "r+b") as f:
-    f.seek(off)
-    b = bytearray(f.read(n))
-    f.seek(off)
-    f.write(bytes(x ^ 0xA5 for x in b))
-EOF
 }
 
 # find_off SHOWFILE NAME TYPE: data_off of the first TYPE blockref below
@@ -146,10 +82,7 @@ suite() {
 	local B=$1 H=$1/hammer2 F=$1/fsck_hammer2
 	local BASE=$W/base.img IMG=$W/img off
 	TAG="[$2] "
-	if [ ! -x "$H" ] || [ ! -x "$B/newfs_hammer2" ]; then
-		bad "tools not built in $B"
-		return
-	fi
+	need_tools "$B" hammer2 newfs_hammer2 || return
 	local have_fsck=1
 	if [ ! -x "$F" ]; then
 		have_fsck=0
@@ -165,7 +98,7 @@ suite() {
 
 	# (a) volume header copy 0
 	cp --sparse=always "$BASE" "$IMG"
-	flip "$IMG" 0x100 8
+	flip "$IMG" 0x100 8 0xa5
 	expect_rc 0 "(a) info with copy 0 damaged" "$H" -f "$IMG" info &&
 		if grep -qE 'copy 0 .*(CRC|magic)' "$W/out"; then ok "(a) info reports copy 0"; else bad "(a) info does not report copy 0"; fi
 	expect_rc 0 "(a) volhdr picks another copy" "$H" -f "$IMG" volhdr &&
@@ -188,7 +121,7 @@ suite() {
 			continue
 		fi
 		cp --sparse=always "$BASE" "$IMG"
-		flip "$IMG" $(((off & ~0x3f) + 0x40)) 4
+		flip "$IMG" $(((off & ~0x3f) + 0x40)) 4 0xa5
 		expect_rc 1 "($1) cat $file fails" "$H" -f "$IMG" cat "/c/$file" &&
 			names_block "($1) cat" "$off"
 		if grep -q 'Input/output error' "$W/err"; then ok "($1) cat reports EIO"; else bad "($1) cat does not report EIO"; fi
@@ -227,7 +160,7 @@ suite() {
 				cp --sparse=always "$W/nocheck.img" "$IMG"
 				off=${offs[$((RANDOM % ${#offs[@]}))]}
 				for n in 1 2 3 4 5 6; do
-					flip "$IMG" $(((off & ~0x3f) + (RANDOM % 1024))) 1
+					flip "$IMG" $(((off & ~0x3f) + (RANDOM % 1024))) 1 0xa5
 				done
 				local cmd
 				for cmd in "show" "ls -l /c" "export / $W/fz" "cat /c/victim_ind.bin"; do
@@ -266,9 +199,7 @@ suite() {
 
 mkcontent
 suite "$BIN" plain
-if [ -n "${ASAN_BIN:-}" ] && [ -d "${ASAN_BIN:-}" ]; then
+if have_asan; then
 	suite "$ASAN_BIN" asan
 fi
-TAG=""
-echo "$NAME: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+report

@@ -9,44 +9,7 @@
 # Last line: "test_roundtrip: N passed, N failed".
 set -u
 NAME=test_roundtrip
-SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-BIN=${BIN:-$SRCDIR/build/bin}
-W=$(mktemp -d "${TMPDIR:-/tmp}/h2rt.XXXXXX")
-trap 'rm -rf "$W"' EXIT
-export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-exitcode=87:print_stacktrace=1}
-PASS=0
-FAIL=0
-
-ok() {
-	PASS=$((PASS + 1))
-	echo "ok   $*"
-}
-
-bad() {
-	FAIL=$((FAIL + 1))
-	echo "FAIL $*"
-	if [ -s "$W/err" ]; then
-		tail -n 12 "$W/err" | sed 's/^/     | /'
-	fi
-}
-
-# check DESC CMD...: must exit 0 without sanitizer reports.
-check() {
-	local desc=$1
-	shift
-	"$@" >"$W/out" 2>"$W/err"
-	local rc=$?
-	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$W/err"; then
-		bad "$desc: sanitizer report (exit $rc)"
-		return 1
-	elif [ "$rc" -ne 0 ]; then
-		bad "$desc: exit $rc"
-		return 1
-	fi
-	ok "$desc"
-	return 0
-}
+. "$(dirname "$0")/lib.sh"
 
 # ----- the source tree -----
 SRC=$W/src
@@ -122,71 +85,10 @@ gen_tree() {
 	touch -d '2010-10-10 10:10:10' "$d/empty_dir" "$d/many" "$d/nest/level1"
 }
 
-# ----- comparison -----
-COMPARE=$W/compare.py
-cat >"$COMPARE" <<'EOF'
-import os, stat, sys
-
-def walk(root):
-    out = {}
-    for dp, dns, fns in os.walk(root):
-        for n in dns + fns:
-            p = os.path.join(dp, n)
-            out[os.path.relpath(p, root)] = os.lstat(p)
-    return out
-
-a_root, b_root = sys.argv[1], sys.argv[2]
-check_owner = os.geteuid() == 0
-a, b = walk(a_root), walk(b_root)
-errs = []
-for k in sorted(set(a) - set(b)):
-    errs.append("missing in export: " + k)
-for k in sorted(set(b) - set(a)):
-    errs.append("extra in export: " + k)
-for k in sorted(set(a) & set(b)):
-    sa, sb = a[k], b[k]
-    pa, pb = os.path.join(a_root, k), os.path.join(b_root, k)
-    if stat.S_IFMT(sa.st_mode) != stat.S_IFMT(sb.st_mode):
-        errs.append("type differs: %s %o %o" % (k, sa.st_mode, sb.st_mode))
-        continue
-    if not stat.S_ISLNK(sa.st_mode) and \
-            stat.S_IMODE(sa.st_mode) != stat.S_IMODE(sb.st_mode):
-        errs.append("mode differs: %s %o %o" % (k, stat.S_IMODE(sa.st_mode),
-                                                stat.S_IMODE(sb.st_mode)))
-    if check_owner and (sa.st_uid, sa.st_gid) != (sb.st_uid, sb.st_gid):
-        errs.append("owner differs: %s %d:%d %d:%d" % (k, sa.st_uid,
-                    sa.st_gid, sb.st_uid, sb.st_gid))
-    if sa.st_mtime_ns // 1000 != sb.st_mtime_ns // 1000:
-        errs.append("mtime differs: %s %d %d" % (k, sa.st_mtime_ns,
-                                                 sb.st_mtime_ns))
-    if stat.S_ISLNK(sa.st_mode):
-        if os.readlink(pa) != os.readlink(pb):
-            errs.append("symlink target differs: " + k)
-    elif stat.S_ISREG(sa.st_mode):
-        if sa.st_size != sb.st_size:
-            errs.append("size differs: %s %d %d" % (k, sa.st_size, sb.st_size))
-        else:
-            with open(pa, "rb") as fa, open(pb, "rb") as fb:
-                while True:
-                    x, y = fa.read(1 << 20), fb.read(1 << 20)
-                    if x != y:
-                        errs.append("content differs: " + k)
-                        break
-                    if not x:
-                        break
-        # a sparse source must not come back fully allocated
-        if sa.st_blocks * 512 < sa.st_size // 2 and \
-                sb.st_blocks * 512 > sa.st_blocks * 512 + (1 << 20):
-            errs.append("holes lost: %s %d -> %d blocks" % (k, sa.st_blocks,
-                                                           sb.st_blocks))
-    elif stat.S_ISCHR(sa.st_mode) or stat.S_ISBLK(sa.st_mode):
-        if sa.st_rdev != sb.st_rdev:
-            errs.append("rdev differs: " + k)
-for e in errs[:50]:
-    print(e)
-print("compared %d entries, %d differences" % (len(a), len(errs)))
-sys.exit(1 if errs else 0)
-EOF
+# ----- comparison: everything, holes included -----
+treecmp() {
+	python3 "$SRCDIR/scripts/treecmp.py" --holes "$@"
+}
 
 # roundtrip BINDIR TAG NEWFS_OPTS...
 roundtrip() {
@@ -194,42 +96,38 @@ roundtrip() {
 	shift 2
 	local IMG=$W/rt.img OUT=$W/out_$tag
 	rm -rf "$IMG" "$OUT"
-	if [ ! -x "$B/hammer2" ] || [ ! -x "$B/newfs_hammer2" ]; then
-		bad "[$tag] tools not built in $B"
-		return
-	fi
-	check "[$tag] newfs $*" "$B/newfs_hammer2" -s 2g "$@" "$IMG" || return
-	check "[$tag] import" "$B/hammer2" -f "$IMG" import "$SRC" /tree/copy || return
-	check "[$tag] export (new process)" "$B/hammer2" -f "$IMG" export /tree/copy "$OUT" || return
-	if python3 "$COMPARE" "$SRC" "$OUT" >"$W/cmp" 2>&1; then
-		ok "[$tag] exported tree equals the source ($(tail -n 1 "$W/cmp"))"
+	TAG="[$tag] "
+	need_tools "$B" hammer2 newfs_hammer2 || return
+	expect_rc 0 "newfs $*" "$B/newfs_hammer2" -s 2g "$@" "$IMG" || return
+	expect_rc 0 "import" "$B/hammer2" -f "$IMG" import "$SRC" /tree/copy || return
+	expect_rc 0 "export (new process)" "$B/hammer2" -f "$IMG" export /tree/copy "$OUT" || return
+	if treecmp "$SRC" "$OUT" >"$W/cmp" 2>&1; then
+		ok "exported tree equals the source ($(tail -n 1 "$W/cmp"))"
 	else
-		FAIL=$((FAIL + 1))
-		echo "FAIL [$tag] exported tree differs"
-		sed 's/^/     | /' "$W/cmp" | head -n 40
+		bad "exported tree differs" "$W/cmp"
 	fi
-	check "[$tag] stat of the sparse file" "$B/hammer2" -f "$IMG" stat /tree/copy/sparse_mid &&
+	expect_rc 0 "stat of the sparse file" "$B/hammer2" -f "$IMG" stat /tree/copy/sparse_mid &&
 		if awk '/Physical:/ { for (i = 1; i <= NF; i++) if ($i == "Physical:") p = $(i + 1) } END { exit !(p < 1048576) }' "$W/out"; then
-			ok "[$tag] sparse file uses little media"
+			ok "sparse file uses little media"
 		else
-			bad "[$tag] sparse file: $(grep Physical "$W/out")"
+			bad "sparse file: $(grep Physical "$W/out")"
 		fi
-	check "[$tag] cat of a 1 MiB+7 file" "$B/hammer2" -f "$IMG" cat /tree/copy/rand_1048583 &&
-		if cmp -s "$W/out" "$SRC/rand_1048583"; then ok "[$tag] cat matches"; else bad "[$tag] cat differs"; fi
-	check "[$tag] show" "$B/hammer2" -f "$IMG" show &&
-		if grep -q FAILED "$W/out"; then bad "[$tag] show reports FAILED blocks"; else ok "[$tag] show: all blocks ok"; fi
+	expect_rc 0 "cat of a 1 MiB+7 file" "$B/hammer2" -f "$IMG" cat /tree/copy/rand_1048583 &&
+		if cmp -s "$W/out" "$SRC/rand_1048583"; then ok "cat matches"; else bad "cat differs"; fi
+	expect_rc 0 "show" "$B/hammer2" -f "$IMG" show &&
+		if grep -q FAILED "$W/out"; then bad "show reports FAILED blocks"; else ok "show: all blocks ok"; fi
 	if [ -x "$B/fsck_hammer2" ]; then
-		check "[$tag] fsck" "$B/fsck_hammer2" "$IMG"
+		expect_rc 0 "fsck" "$B/fsck_hammer2" "$IMG"
 	else
 		echo "skip [$tag] fsck_hammer2 not built"
 	fi
 	# a second import on top replaces files and merges directories
-	check "[$tag] re-import over the same tree" "$B/hammer2" -f "$IMG" import "$SRC" /tree/copy &&
-		check "[$tag] export after re-import" "$B/hammer2" -f "$IMG" export /tree/copy "$OUT.2" &&
-		if python3 "$COMPARE" "$SRC" "$OUT.2" >"$W/cmp" 2>&1; then
-			ok "[$tag] re-imported tree equals the source"
+	expect_rc 0 "re-import over the same tree" "$B/hammer2" -f "$IMG" import "$SRC" /tree/copy &&
+		expect_rc 0 "export after re-import" "$B/hammer2" -f "$IMG" export /tree/copy "$OUT.2" &&
+		if treecmp "$SRC" "$OUT.2" >"$W/cmp" 2>&1; then
+			ok "re-imported tree equals the source"
 		else
-			bad "[$tag] re-imported tree differs: $(head -n 3 "$W/cmp")"
+			bad "re-imported tree differs: $(head -n 3 "$W/cmp")"
 		fi
 	rm -rf "$IMG" "$OUT" "$OUT.2"
 }
@@ -239,9 +137,8 @@ roundtrip "$BIN" default
 roundtrip "$BIN" zlib-sha192 -c zlib -C sha192
 roundtrip "$BIN" zlib9-crc32 -c zlib:9 -C crc32
 roundtrip "$BIN" none-none -c none -C none
-if [ -n "${ASAN_BIN:-}" ] && [ -d "${ASAN_BIN:-}" ]; then
+if have_asan; then
 	roundtrip "$ASAN_BIN" asan-default
 	roundtrip "$ASAN_BIN" asan-zlib-sha192 -c zlib -C sha192
 fi
-echo "$NAME: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+report
