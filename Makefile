@@ -7,6 +7,7 @@
 #   make deps       install the Debian packages the project needs
 #   make demo | bench | install PREFIX=... | format | format-check | clean
 
+.DEFAULT_GOAL := all
 B := build
 
 CC ?= cc

@@ -22,6 +22,7 @@
 
 #include <linux/fs.h>
 
+#include "hammer2_tools.h"
 #include "hammer2_user.h"
 #include "newfs_hammer2.h"
 
@@ -52,8 +53,12 @@ static void usage(FILE *fp)
 		HAMMER2_VOL_VERSION_WIP - 1, HAMMER2_VOL_VERSION_DEFAULT);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
+/*
+ * Print "newfs_hammer2: MESSAGE" on stderr (and the usage after it when
+ * status is NEWFS_EXIT_USAGE), then exit with status.
+ */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die(int status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -62,22 +67,15 @@ usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	usage(stderr);
-	exit(NEWFS_EXIT_USAGE);
+	if (status == NEWFS_EXIT_USAGE)
+		usage(stderr);
+	exit(status);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(NEWFS_EXIT_ERROR);
-}
+/* A wrong command line: the message, the usage, exit status 2. */
+#define usage_error(...) die(NEWFS_EXIT_USAGE, __VA_ARGS__)
+/* Any other error: the message, exit status 1. */
+#define fatal(...) die(NEWFS_EXIT_ERROR, __VA_ARGS__)
 
 /*
  * Parse a byte count with an optional k/m/g/t suffix (powers of 1024).
@@ -206,7 +204,7 @@ static int parse_comp(const char *s)
 }
 
 /* Add the comma-separated labels of one -L argument. */
-static void add_labels(struct newfs_opts *opt, char *arg, int *none)
+static void add_labels(struct hammer2_newfs_opts *opt, char *arg, int *none)
 {
 	char *save = NULL, *tok;
 	int i;
@@ -240,7 +238,7 @@ static void add_labels(struct newfs_opts *opt, char *arg, int *none)
 }
 
 /* Refuse labels whose directory hashes collide (same blockset key). */
-static void check_label_keys(const struct newfs_opts *opt)
+static void check_label_keys(const struct hammer2_newfs_opts *opt)
 {
 	hammer2_key_t keys[NEWFS_MAX_PFS];
 	int i, j;
@@ -263,30 +261,159 @@ static int blkdev_size(int fd, uint64_t *bytes)
 	return ioctl(fd, BLKGETSIZE64, bytes);
 }
 
+const char *newfs_sizestr(uint64_t bytes, char *buf, size_t bufsize)
+{
+	const double k = 1024.0;
+	double v = (double)bytes;
+
+	if (bytes < 512)
+		snprintf(buf, bufsize, "%6.2f", v);
+	else if (bytes < 512ULL * 1024)
+		snprintf(buf, bufsize, "%6.2fKB", v / k);
+	else if (bytes < 512ULL * 1024 * 1024)
+		snprintf(buf, bufsize, "%6.2fMB", v / (k * k));
+	else if (bytes < 512ULL * 1024 * 1024 * 1024)
+		snprintf(buf, bufsize, "%6.2fGB", v / (k * k * k));
+	else
+		snprintf(buf, bufsize, "%6.2fTB", v / (k * k * k * k));
+	return buf;
+}
+
+static int pwrite_all(int fd, const void *buf, size_t bytes, uint64_t off)
+{
+	const char *p = buf;
+
+	while (bytes > 0) {
+		ssize_t n = pwrite(fd, p, bytes, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		bytes -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Make [off, off + bytes) read back as zeros: punch a hole in a regular
+ * file (keeps images sparse), write zeros otherwise or as a fallback.
+ * Returns 0 or -1 with errno.
+ */
+static int zero_range(int fd, int is_regular, uint64_t off, uint64_t bytes)
+{
+	static const char zeros[HAMMER2_PBUFSIZE];
+
+	if (is_regular &&
+	    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)off, (off_t)bytes) == 0)
+		return 0;
+	while (bytes > 0) {
+		size_t n = bytes > sizeof(zeros) ? sizeof(zeros) : bytes;
+
+		if (pwrite_all(fd, zeros, n, off) < 0)
+			return -1;
+		off += n;
+		bytes -= n;
+	}
+	return 0;
+}
+
+/*
+ * Print the DragonFly-style summary of the volume just written, reading
+ * its volume header and inode block back through ops/ctx.  Returns 0 or
+ * an errno of the read.
+ */
+static int print_summary(const struct hammer2_devops *ops, void *ctx,
+			 const struct hammer2_newfs_opts *opt,
+			 const struct hammer2_newfs_layout *lay)
+{
+	hammer2_volume_data_t *vd = malloc(sizeof(*vd));
+	unsigned char *blk = malloc(HAMMER2_PBUFSIZE);
+	const hammer2_inode_data_t *ip;
+	char sz[32], uuid[37];
+	int i, error;
+
+	if (vd == NULL || blk == NULL) {
+		error = ENOMEM;
+		goto out;
+	}
+	error = ops->read(ctx, vd, sizeof(*vd), hammer2_volhdr_offset(0));
+	if (error == 0)
+		error = ops->read(ctx, blk, HAMMER2_PBUFSIZE, lay->inode_base);
+	if (error != 0)
+		goto out;
+	printf("---------------------------------------------\n");
+	printf("version:          %u\n", vd->version);
+	printf("total-size:       %s (%ju bytes)\n",
+	       newfs_sizestr(lay->volu_size, sz, sizeof(sz)),
+	       (uintmax_t)lay->volu_size);
+	printf("boot-area-size:   %s (%ju bytes)\n",
+	       newfs_sizestr(lay->boot_bytes, sz, sizeof(sz)),
+	       (uintmax_t)lay->boot_bytes);
+	printf("aux-area-size:    %s (%ju bytes)\n",
+	       newfs_sizestr(lay->aux_bytes, sz, sizeof(sz)),
+	       (uintmax_t)lay->aux_bytes);
+	printf("topo-reserved:    %s (%ju bytes)\n",
+	       newfs_sizestr(lay->reserved_bytes, sz, sizeof(sz)),
+	       (uintmax_t)lay->reserved_bytes);
+	printf("free-size:        %s (%ju bytes)\n",
+	       newfs_sizestr(lay->free_bytes, sz, sizeof(sz)),
+	       (uintmax_t)lay->free_bytes);
+	printf("allocator-beg:    0x%016jx\n", (uintmax_t)lay->allocator_beg);
+	printf("freemap:          empty (leaves created on first allocation)\n");
+	printf("volume-headers:   %d\n", lay->nhdrs);
+	hammer2_uuid_to_str(&vd->fsid, uuid);
+	printf("vol-fsid:         %s\n", uuid);
+	ip = (const hammer2_inode_data_t *)blk; /* the super-root */
+	hammer2_uuid_to_str(&ip->meta.pfs_clid, uuid);
+	printf("sup-clid:         %s\n", uuid);
+	hammer2_uuid_to_str(&ip->meta.pfs_fsid, uuid);
+	printf("sup-fsid:         %s\n", uuid);
+	for (i = 0; i < opt->nlabels; ++i) {
+		ip = (const hammer2_inode_data_t *)(blk +
+						    (size_t)(i + 1) *
+							    HAMMER2_INODE_BYTES);
+		printf("PFS \"%s\"\n", opt->labels[i]);
+		hammer2_uuid_to_str(&ip->meta.pfs_clid, uuid);
+		printf("    clid %s\n", uuid);
+		hammer2_uuid_to_str(&ip->meta.pfs_fsid, uuid);
+		printf("    fsid %s\n", uuid);
+	}
+out:
+	free(vd);
+	free(blk);
+	return error;
+}
+
 int main(int argc, char **argv)
 {
-	struct newfs_opts opt;
-	struct newfs_layout lay;
-	struct newfs_env env;
+	struct hammer2_newfs_opts opt;
+	struct hammer2_newfs_layout lay;
+	const struct hammer2_devops *ops = hammer2_userdev_ops();
 	struct hammer2_userdev *udev = NULL;
 	struct stat st;
 	uint64_t fs_size = 0, target;
-	const char *path, *why;
+	const char *path, *why = NULL;
 	char sz[32];
-	int size_given = 0, labels_given = 0, none = 0;
+	int size_given = 0, labels_given = 0, none = 0, force = 0;
 	int ch, fd, error, existed = 1, created = 0, is_regular;
 
-	memset(&opt, 0, sizeof(opt));
-	opt.labels[opt.nlabels++] = "LOCAL";
-	opt.version = HAMMER2_VOL_VERSION_DEFAULT;
-	opt.check_algo = HAMMER2_ENC_ALGO(HAMMER2_CHECK_DEFAULT);
-	opt.comp_algo = HAMMER2_ENC_ALGO(HAMMER2_COMP_DEFAULT);
+	hammer2_newfs_defaults(&opt);
+	opt.nlabels = 1; /* LOCAL; DATA unless -L is given */
 
 	opterr = 0;
 	while ((ch = getopt(argc, argv, ":fhL:s:b:r:V:C:c:")) != -1) {
 		switch (ch) {
 		case 'f':
-			opt.force = 1;
+			force = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -341,6 +468,7 @@ int main(int argc, char **argv)
 		}
 	}
 	(void)none;
+	(void)force;
 	if (optind >= argc)
 		usage_error("missing DEVICE or IMAGE");
 	if (argc - optind > 1)
@@ -395,8 +523,7 @@ int main(int argc, char **argv)
 		fd = -1;
 	}
 
-	why = newfs_compute_layout(target, &opt, &lay);
-	if (why != NULL) {
+	if (hammer2_newfs_layout(target, &opt, &lay, &why) != 0) {
 		fatal("%s (%s): volume too small: %s", path,
 		      newfs_sizestr(target, sz, sizeof(sz)), why);
 	}
@@ -426,14 +553,29 @@ int main(int argc, char **argv)
 			unlink(path);
 		fatal("cannot open %s read-write: %s", path, strerror(error));
 	}
-	env.ops = hammer2_userdev_ops();
-	env.ctx = udev;
 
 	printf("Volume %-15s size %s\n", path,
 	       newfs_sizestr(target, sz, sizeof(sz)));
-	error = newfs_format(fd, is_regular, path, &opt, &lay, &env);
+	/*
+	 * Clear the first reserved segment and the boot/aux areas (holes in
+	 * an image), then let the library write the file system.
+	 */
+	if (zero_range(fd, is_regular, 0, HAMMER2_ZONE_SEG64) < 0 ||
+	    zero_range(fd, is_regular, lay.boot_beg,
+		       lay.inode_base - lay.boot_beg) < 0) {
+		error = errno;
+		why = "clearing reserved areas";
+	} else {
+		error = hammer2_newfs(ops, udev, target, &opt, &why);
+		if (error == 0) {
+			error = print_summary(ops, udev, &opt, &lay);
+			why = "reading the new volume back";
+		}
+	}
 	hammer2_userdev_close(udev);
-	if (error < 0) {
+	if (error != 0) {
+		fprintf(stderr, "%s: %s: %s: %s\n", progname, path, why,
+			strerror(error));
 		close(fd);
 		if (created)
 			unlink(path);

@@ -1,5 +1,6 @@
 /*
- * fsck_walk.c - validate every blockref reachable from the volume header.
+ * hammer2_fsck_walk.c - validate every blockref reachable from the volume
+ * header (the tree walk of hammer2_fsck(), see hammer2_tools.h).
  *
  * Trees:
  *   sroot_blockset   -> super-root INODE -> PFS root INODEs -> ...
@@ -27,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsck_hammer2.h"
+#include "hammer2_fsck_int.h"
 
 /* What a blockset / indirect block may contain. */
 enum fsck_kind {
@@ -45,7 +46,7 @@ struct fsck_parent {
 	hammer2_tid_t mirror_tid;
 };
 
-static void check_base(struct fsck_ctx *ctx, const hammer2_blockref_t *base,
+static void check_base(struct h2fsck *ctx, const hammer2_blockref_t *base,
 		       int count, const struct fsck_parent *pp, int depth);
 
 /* Last key of the range [key, key + 2^keybits). */
@@ -113,7 +114,7 @@ static uint64_t hash64(uint64_t v)
 }
 
 /* Insert off; 1 if it was new, 0 if already present, -1 out of memory. */
-static int visit(struct fsck_ctx *ctx, uint64_t off)
+static int visit(struct h2fsck *ctx, uint64_t off)
 {
 	uint64_t k = off + 1; /* 0 marks an empty slot */
 	size_t i;
@@ -149,7 +150,7 @@ static int visit(struct fsck_ctx *ctx, uint64_t off)
 	return 1;
 }
 
-static int add_extent(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
+static int add_extent(struct h2fsck *ctx, const hammer2_blockref_t *bref,
 		      uint64_t off, uint32_t bytes)
 {
 	struct fsck_extent *e;
@@ -202,26 +203,26 @@ static int is_freemap_type(int type)
  * freemap blocks (in their rotation slot) inside reserved segments.
  * Returns 0 if the block can be read, -1 if it must not be touched.
  */
-static int check_placement(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
+static int check_placement(struct h2fsck *ctx, const hammer2_blockref_t *bref,
 			   uint64_t off, uint32_t bytes)
 {
 	const hammer2_volume_data_t *vd = ctx->vd;
 	uint64_t in_zone = off & HAMMER2_FREEMAP_LEVEL1_MASK;
 
 	if (off & (HAMMER2_ALLOC_MIN - 1)) {
-		fsck_error(ctx, bref, "data offset not 1 KiB aligned");
+		h2fsck_error(ctx, bref, "data offset not 1 KiB aligned");
 		return -1;
 	}
 	if (off >= ctx->volu_size || bytes > ctx->volu_size - off) {
-		fsck_error(ctx, bref,
-			   "block lies beyond the end of the volume "
-			   "(0x%016jx)",
-			   (uintmax_t)ctx->volu_size);
+		h2fsck_error(ctx, bref,
+			     "block lies beyond the end of the volume "
+			     "(0x%016jx)",
+			     (uintmax_t)ctx->volu_size);
 		return -1;
 	}
 	if ((off & ~HAMMER2_PBUFMASK64) !=
 	    ((off + bytes - 1) & ~HAMMER2_PBUFMASK64)) {
-		fsck_error(ctx, bref, "block crosses a 64 KiB boundary");
+		h2fsck_error(ctx, bref, "block crosses a 64 KiB boundary");
 		return -1;
 	}
 	if (is_freemap_type(bref->type)) {
@@ -229,10 +230,10 @@ static int check_placement(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 		uint64_t slot = in_zone / HAMMER2_PBUFSIZE;
 
 		if (level < 0) {
-			fsck_error(ctx, bref,
-				   "freemap blockref with illegal "
-				   "keybits %d",
-				   bref->keybits);
+			h2fsck_error(ctx, bref,
+				     "freemap blockref with illegal "
+				     "keybits %d",
+				     bref->keybits);
 		} else if (in_zone >= HAMMER2_ZONE_SEG64 ||
 			   slot < HAMMER2_ZONE_FREEMAP_00 ||
 			   slot >= HAMMER2_ZONE_FREEMAP_END ||
@@ -240,36 +241,37 @@ static int check_placement(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 				 HAMMER2_ZONE_FREEMAP_INC) != level ||
 			   (off & ~HAMMER2_FREEMAP_LEVEL1_MASK) !=
 				   H2FMBASE(bref->key, bref->keybits)) {
-			fsck_error(ctx, bref,
-				   "freemap block is not in one of "
-				   "its reserved rotation slots");
+			h2fsck_error(ctx, bref,
+				     "freemap block is not in one of "
+				     "its reserved rotation slots");
 		}
 		if (bref->type == HAMMER2_BREF_TYPE_FREEMAP_LEAF &&
 		    level != HAMMER2_ZONEFM_LEVEL1) {
-			fsck_error(ctx, bref,
-				   "freemap leaf must have keybits "
-				   "%d",
-				   HAMMER2_FREEMAP_LEVEL1_RADIX);
+			h2fsck_error(ctx, bref,
+				     "freemap leaf must have keybits "
+				     "%d",
+				     HAMMER2_FREEMAP_LEVEL1_RADIX);
 		}
 		if (bref->type == HAMMER2_BREF_TYPE_FREEMAP_NODE &&
 		    level == HAMMER2_ZONEFM_LEVEL1) {
-			fsck_error(ctx, bref, "freemap node with leaf keybits");
+			h2fsck_error(ctx, bref,
+				     "freemap node with leaf keybits");
 		}
 		return 0;
 	}
 	if (in_zone < HAMMER2_ZONE_SEG64) {
-		fsck_error(ctx, bref,
-			   "block inside the reserved segment of "
-			   "zone %ju",
-			   (uintmax_t)(off >> 30));
+		h2fsck_error(ctx, bref,
+			     "block inside the reserved segment of "
+			     "zone %ju",
+			     (uintmax_t)(off >> 30));
 	} else if (off < vd->aux_end && off + bytes > vd->boot_beg) {
-		fsck_error(ctx, bref, "block inside the boot/aux area");
+		h2fsck_error(ctx, bref, "block inside the boot/aux area");
 	}
 	return 0;
 }
 
 /* Validate an inode's meta-data; returns 0 if its blockset is usable. */
-static int check_inode(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
+static int check_inode(struct h2fsck *ctx, const hammer2_blockref_t *bref,
 		       const hammer2_inode_data_t *ip,
 		       const struct fsck_parent *pp)
 {
@@ -277,13 +279,13 @@ static int check_inode(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 	int ok = 0;
 
 	if (m->version != HAMMER2_INODE_VERSION_ONE) {
-		fsck_error(ctx, bref, "inode version %u unsupported",
-			   m->version);
+		h2fsck_error(ctx, bref, "inode version %u unsupported",
+			     m->version);
 		ok = -1;
 	}
 	if (m->name_len > HAMMER2_INODE_MAXNAME) {
-		fsck_error(ctx, bref, "inode name_len %u > %d", m->name_len,
-			   HAMMER2_INODE_MAXNAME);
+		h2fsck_error(ctx, bref, "inode name_len %u > %d", m->name_len,
+			     HAMMER2_INODE_MAXNAME);
 		ok = -1;
 	}
 	switch (m->type) {
@@ -298,55 +300,56 @@ static int check_inode(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 	case HAMMER2_OBJTYPE_WHITEOUT:
 		break;
 	default:
-		fsck_error(ctx, bref, "inode type %u invalid", m->type);
+		h2fsck_error(ctx, bref, "inode type %u invalid", m->type);
 		ok = -1;
 	}
 	if (bref->keybits != 0)
-		fsck_error(ctx, bref, "inode blockref keybits must be 0");
+		h2fsck_error(ctx, bref, "inode blockref keybits must be 0");
 
 	if (pp->kind == KIND_VOLUME) {
 		if (m->pfs_type != HAMMER2_PFSTYPE_SUPROOT)
-			fsck_error(ctx, bref,
-				   "super-root inode has pfs_type "
-				   "%u, expected SUPROOT",
-				   m->pfs_type);
+			h2fsck_error(ctx, bref,
+				     "super-root inode has pfs_type "
+				     "%u, expected SUPROOT",
+				     m->pfs_type);
 		if (m->type != HAMMER2_OBJTYPE_DIRECTORY)
-			fsck_error(ctx, bref, "super-root is not a directory");
+			h2fsck_error(ctx, bref,
+				     "super-root is not a directory");
 	} else if (m->name_len <= HAMMER2_INODE_MAXNAME) {
 		if (pp->kind == KIND_SUPROOT &&
 		    !(m->op_flags & HAMMER2_OPFLAG_PFSROOT))
-			fsck_error(ctx, bref,
-				   "PFS root inode lacks the "
-				   "PFSROOT op flag");
+			h2fsck_error(ctx, bref,
+				     "PFS root inode lacks the "
+				     "PFSROOT op flag");
 		if (bref->key & HAMMER2_DIRHASH_VISIBLE) {
 			hammer2_key_t h =
 				hammer2_dirhash(ip->filename, m->name_len);
 
 			if ((m->name_key & ~HAMMER2_DIRHASH_LOMASK) !=
 			    (h & ~HAMMER2_DIRHASH_LOMASK))
-				fsck_error(ctx, bref,
-					   "name_key 0x%016jx does "
-					   "not match the hash of its name "
-					   "(0x%016jx)",
-					   (uintmax_t)m->name_key,
-					   (uintmax_t)h);
+				h2fsck_error(ctx, bref,
+					     "name_key 0x%016jx does "
+					     "not match the hash of its name "
+					     "(0x%016jx)",
+					     (uintmax_t)m->name_key,
+					     (uintmax_t)h);
 			if (bref->key != m->name_key)
-				fsck_error(ctx, bref,
-					   "blockref key differs "
-					   "from the inode's name_key "
-					   "0x%016jx",
-					   (uintmax_t)m->name_key);
+				h2fsck_error(ctx, bref,
+					     "blockref key differs "
+					     "from the inode's name_key "
+					     "0x%016jx",
+					     (uintmax_t)m->name_key);
 		} else if (bref->key != m->inum) {
-			fsck_error(ctx, bref,
-				   "hidden inode keyed 0x%016jx "
-				   "but its inum is 0x%016jx",
-				   (uintmax_t)bref->key, (uintmax_t)m->inum);
+			h2fsck_error(ctx, bref,
+				     "hidden inode keyed 0x%016jx "
+				     "but its inum is 0x%016jx",
+				     (uintmax_t)bref->key, (uintmax_t)m->inum);
 		}
 	}
 	if ((m->op_flags & HAMMER2_OPFLAG_DIRECTDATA) &&
 	    m->size > HAMMER2_EMBEDDED_BYTES) {
-		fsck_error(ctx, bref, "DIRECTDATA inode of size %ju > %d",
-			   (uintmax_t)m->size, HAMMER2_EMBEDDED_BYTES);
+		h2fsck_error(ctx, bref, "DIRECTDATA inode of size %ju > %d",
+			     (uintmax_t)m->size, HAMMER2_EMBEDDED_BYTES);
 		ok = -1;
 	}
 	if (m->type != HAMMER2_OBJTYPE_DIRECTORY && pp->kind == KIND_VOLUME)
@@ -355,34 +358,34 @@ static int check_inode(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 }
 
 /* Store a freemap leaf for the freemap pass. */
-static void keep_leaf(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
+static void keep_leaf(struct h2fsck *ctx, const hammer2_blockref_t *bref,
 		      const void *data, uint32_t bytes)
 {
 	uint64_t zone = bref->key >> HAMMER2_FREEMAP_LEVEL1_RADIX;
 	hammer2_bmap_data_t *copy;
 
 	if (bytes != HAMMER2_FREEMAP_LEVELN_PSIZE) {
-		fsck_error(ctx, bref, "freemap leaf of %u bytes, expected %d",
-			   bytes, HAMMER2_FREEMAP_LEVELN_PSIZE);
+		h2fsck_error(ctx, bref, "freemap leaf of %u bytes, expected %d",
+			     bytes, HAMMER2_FREEMAP_LEVELN_PSIZE);
 		return;
 	}
 	if (bref->keybits != HAMMER2_FREEMAP_LEVEL1_RADIX)
 		return; /* already reported */
 	if (zone >= ctx->nzones) {
-		fsck_error(ctx, bref,
-			   "freemap leaf covers space beyond the "
-			   "end of the volume");
+		h2fsck_error(ctx, bref,
+			     "freemap leaf covers space beyond the "
+			     "end of the volume");
 		return;
 	}
 	if (ctx->leaf[zone] != NULL) {
-		fsck_error(ctx, bref, "second freemap leaf for zone %ju",
-			   (uintmax_t)zone);
+		h2fsck_error(ctx, bref, "second freemap leaf for zone %ju",
+			     (uintmax_t)zone);
 		return;
 	}
 	copy = malloc(bytes);
 	if (copy == NULL) {
-		fsck_error(ctx, bref, "out of memory keeping freemap leaf");
-		ctx->io_error = 1;
+		h2fsck_error(ctx, bref, "out of memory keeping freemap leaf");
+		h2fsck_fail(ctx, ENOMEM);
 		return;
 	}
 	memcpy(copy, data, bytes);
@@ -390,7 +393,7 @@ static void keep_leaf(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 	ctx->nleaves++;
 }
 
-static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
+static void check_bref(struct h2fsck *ctx, const hammer2_blockref_t *bref,
 		       const struct fsck_parent *pp, int depth)
 {
 	uint64_t off = bref->data_off & ~HAMMER2_OFF_MASK_RADIX;
@@ -405,80 +408,80 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 	uint8_t *data = NULL;
 	int r;
 
-	if (bref->type < FSCK_NTYPES)
+	if (bref->type < H2FSCK_NTYPES)
 		ctx->count[ctx->tree][bref->type]++;
-	fsck_trace(ctx, bref, depth, "%u bytes", bytes);
+	h2fsck_trace(ctx, bref, depth, "%u bytes", bytes);
 
 	if (bref->type == HAMMER2_BREF_TYPE_EMPTY ||
 	    bref->type >= HAMMER2_BREF_TYPE_INVALID) {
-		fsck_error(ctx, bref, "unknown blockref type %u", bref->type);
+		h2fsck_error(ctx, bref, "unknown blockref type %u", bref->type);
 		return;
 	}
 	if (!type_allowed(pp->kind, bref->type)) {
-		fsck_error(ctx, bref, "%s blockref not allowed below %s",
-			   fsck_type_name(bref->type), kind_name(pp->kind));
+		h2fsck_error(ctx, bref, "%s blockref not allowed below %s",
+			     h2fsck_type_name(bref->type), kind_name(pp->kind));
 		return;
 	}
-	if (depth > FSCK_MAX_DEPTH) {
-		fsck_error(ctx, bref, "tree deeper than %d levels",
-			   FSCK_MAX_DEPTH);
+	if (depth > H2FSCK_MAX_DEPTH) {
+		h2fsck_error(ctx, bref, "tree deeper than %d levels",
+			     H2FSCK_MAX_DEPTH);
 		return;
 	}
 
 	/* Key range. */
 	if (bref->keybits > 64) {
-		fsck_error(ctx, bref, "keybits %u > 64", bref->keybits);
+		h2fsck_error(ctx, bref, "keybits %u > 64", bref->keybits);
 		return;
 	}
 	if (bref->keybits < 64 &&
 	    (bref->key & (((hammer2_key_t)1 << bref->keybits) - 1)) != 0)
-		fsck_error(ctx, bref, "key not aligned to its keybits");
+		h2fsck_error(ctx, bref, "key not aligned to its keybits");
 	if (pp->keybits < 64 &&
 	    (bref->key < pp->key ||
 	     key_end(bref->key, bref->keybits) > key_end(pp->key, pp->keybits)))
-		fsck_error(ctx, bref,
-			   "key range outside the parent's range "
-			   "%016jx/%d",
-			   (uintmax_t)pp->key, pp->keybits);
+		h2fsck_error(ctx, bref,
+			     "key range outside the parent's range "
+			     "%016jx/%d",
+			     (uintmax_t)pp->key, pp->keybits);
 	if (bref->mirror_tid > pp->mirror_tid)
-		fsck_warn(ctx, bref,
-			  "mirror_tid 0x%jx above the parent's "
-			  "0x%jx",
-			  (uintmax_t)bref->mirror_tid,
-			  (uintmax_t)pp->mirror_tid);
+		h2fsck_warn(ctx, bref,
+			    "mirror_tid 0x%jx above the parent's "
+			    "0x%jx",
+			    (uintmax_t)bref->mirror_tid,
+			    (uintmax_t)pp->mirror_tid);
 	if (check > HAMMER2_CHECK_FREEMAP)
-		fsck_error(ctx, bref, "unknown check method %d", check);
+		h2fsck_error(ctx, bref, "unknown check method %d", check);
 
 	/* Media. */
 	if (bref->type == HAMMER2_BREF_TYPE_DIRENT) {
 		unsigned namlen = bref->embed.dirent.namlen;
 
 		if (namlen > HAMMER2_INODE_MAXNAME)
-			fsck_error(ctx, bref, "dirent name length %u > %d",
-				   namlen, HAMMER2_INODE_MAXNAME);
+			h2fsck_error(ctx, bref, "dirent name length %u > %d",
+				     namlen, HAMMER2_INODE_MAXNAME);
 		if (radix == 0) {
 			if (namlen > sizeof(bref->check.buf))
-				fsck_error(ctx, bref,
-					   "dirent name of %u bytes "
-					   "has no data block",
-					   namlen);
+				h2fsck_error(ctx, bref,
+					     "dirent name of %u bytes "
+					     "has no data block",
+					     namlen);
 			return;
 		}
 	}
 	if (radix == 0) {
-		fsck_error(ctx, bref, "blockref has no media (size radix 0)");
+		h2fsck_error(ctx, bref, "blockref has no media (size radix 0)");
 		return;
 	}
 	if (radix < HAMMER2_RADIX_MIN || radix > HAMMER2_RADIX_MAX) {
-		fsck_error(ctx, bref, "data_off size radix %d outside %d..%d",
-			   radix, HAMMER2_RADIX_MIN, HAMMER2_RADIX_MAX);
+		h2fsck_error(ctx, bref, "data_off size radix %d outside %d..%d",
+			     radix, HAMMER2_RADIX_MIN, HAMMER2_RADIX_MAX);
 		return;
 	}
 	if (check_placement(ctx, bref, off, bytes) < 0)
 		return;
 	if (add_extent(ctx, bref, off, bytes) < 0) {
-		fsck_error(ctx, bref, "out of memory");
-		ctx->io_error = 1;
+		h2fsck_error(ctx, bref, "out of memory");
+		h2fsck_fail(ctx, ENOMEM);
 		return;
 	}
 	ctx->bytes[ctx->tree] += bytes;
@@ -487,40 +490,41 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 	    bref->type != HAMMER2_BREF_TYPE_DIRENT) {
 		r = visit(ctx, off);
 		if (r < 0) {
-			fsck_error(ctx, bref, "out of memory");
-			ctx->io_error = 1;
+			h2fsck_error(ctx, bref, "out of memory");
+			h2fsck_fail(ctx, ENOMEM);
 			return;
 		}
 		if (r == 0) {
-			fsck_error(ctx, bref,
-				   "block referenced more than once "
-				   "(loop or shared interior block)");
+			h2fsck_error(ctx, bref,
+				     "block referenced more than once "
+				     "(loop or shared interior block)");
 			return;
 		}
 	}
 	if (bref->type == HAMMER2_BREF_TYPE_INODE &&
 	    bytes != HAMMER2_INODE_BYTES) {
-		fsck_error(ctx, bref, "inode block of %u bytes, expected %d",
-			   bytes, HAMMER2_INODE_BYTES);
+		h2fsck_error(ctx, bref, "inode block of %u bytes, expected %d",
+			     bytes, HAMMER2_INODE_BYTES);
 		return;
 	}
 
 	data = malloc(bytes);
 	if (data == NULL) {
-		fsck_error(ctx, bref, "out of memory");
-		ctx->io_error = 1;
+		h2fsck_error(ctx, bref, "out of memory");
+		h2fsck_fail(ctx, ENOMEM);
 		return;
 	}
-	r = fsck_pread(ctx, data, bytes, off);
+	r = h2fsck_read(ctx, data, bytes, off);
 	if (r != 0) {
-		fsck_error(ctx, bref, "%s",
-			   r < 0 ? "read error" :
-				   "block lies beyond the end of the device");
+		h2fsck_error(ctx, bref, "%s",
+			     r < 0 ? "read error" :
+				     "block lies beyond the end of the device");
 		goto out;
 	}
 	if (check <= HAMMER2_CHECK_FREEMAP &&
 	    !hammer2_bref_testcheck(bref, data, bytes)) {
-		fsck_error(ctx, bref, "check code mismatch (method %d)", check);
+		h2fsck_error(ctx, bref, "check code mismatch (method %d)",
+			     check);
 		goto out;
 	}
 
@@ -531,32 +535,32 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 
 			if (bref->vradix < HAMMER2_RADIX_MIN ||
 			    bref->vradix > HAMMER2_RADIX_MAX) {
-				fsck_error(ctx, bref,
-					   "compressed block with "
-					   "logical radix %u",
-					   bref->vradix);
+				h2fsck_error(ctx, bref,
+					     "compressed block with "
+					     "logical radix %u",
+					     bref->vradix);
 				break;
 			}
 			out = malloc((size_t)1 << bref->vradix);
 			if (out == NULL) {
-				fsck_error(ctx, bref, "out of memory");
-				ctx->io_error = 1;
+				h2fsck_error(ctx, bref, "out of memory");
+				h2fsck_fail(ctx, ENOMEM);
 				break;
 			}
 			if (hammer2_decompress_block(
 				    comp, data, bytes, out,
 				    (uint32_t)1 << bref->vradix) < 0)
-				fsck_error(ctx, bref, "decompression failed");
+				h2fsck_error(ctx, bref, "decompression failed");
 			free(out);
 		} else if (comp > HAMMER2_COMP_ZLIB) {
-			fsck_error(ctx, bref, "unknown compression %d", comp);
+			h2fsck_error(ctx, bref, "unknown compression %d", comp);
 		}
 		break;
 	case HAMMER2_BREF_TYPE_DIRENT:
 		if (bref->embed.dirent.namlen > bytes)
-			fsck_error(ctx, bref,
-				   "dirent name longer than its "
-				   "block");
+			h2fsck_error(ctx, bref,
+				     "dirent name longer than its "
+				     "block");
 		break;
 	case HAMMER2_BREF_TYPE_INODE: {
 		const hammer2_inode_data_t *ip = (const void *)data;
@@ -582,10 +586,10 @@ static void check_bref(struct fsck_ctx *ctx, const hammer2_blockref_t *bref,
 	case HAMMER2_BREF_TYPE_INDIRECT:
 	case HAMMER2_BREF_TYPE_FREEMAP_NODE:
 		if (bytes < HAMMER2_BLOCKREF_BYTES * 2) {
-			fsck_error(ctx, bref,
-				   "interior block of %u bytes is "
-				   "too small",
-				   bytes);
+			h2fsck_error(ctx, bref,
+				     "interior block of %u bytes is "
+				     "too small",
+				     bytes);
 			break;
 		}
 		child = *pp;
@@ -608,7 +612,7 @@ out:
  * A blockset or indirect block: live entries must come first (packed)
  * and be sorted by key with disjoint key ranges.
  */
-static void check_base(struct fsck_ctx *ctx, const hammer2_blockref_t *base,
+static void check_base(struct h2fsck *ctx, const hammer2_blockref_t *base,
 		       int count, const struct fsck_parent *pp, int depth)
 {
 	const hammer2_blockref_t *prev = NULL;
@@ -623,25 +627,26 @@ static void check_base(struct fsck_ctx *ctx, const hammer2_blockref_t *base,
 			continue;
 		}
 		if (seen_empty)
-			fsck_error(ctx, bref,
-				   "live entry %d follows an empty "
-				   "one (array not packed)",
-				   i);
+			h2fsck_error(ctx, bref,
+				     "live entry %d follows an empty "
+				     "one (array not packed)",
+				     i);
 		if (prev != NULL && bref->keybits <= 64 &&
 		    prev->keybits <= 64 &&
 		    (bref->key <= prev->key ||
 		     bref->key <= key_end(prev->key, prev->keybits)))
-			fsck_error(ctx, bref,
-				   "entry %d not sorted after "
-				   "%016jx/%d (keys out of order or "
-				   "overlapping)",
-				   i, (uintmax_t)prev->key, prev->keybits);
+			h2fsck_error(ctx, bref,
+				     "entry %d not sorted after "
+				     "%016jx/%d (keys out of order or "
+				     "overlapping)",
+				     i, (uintmax_t)prev->key, prev->keybits);
 		prev = bref;
 		++live;
 		check_bref(ctx, bref, pp, depth);
 	}
 	if (pp->kind == KIND_VOLUME && live == 0)
-		fsck_error(ctx, NULL, "volume header has no super-root inode");
+		h2fsck_error(ctx, NULL,
+			     "volume header has no super-root inode");
 }
 
 static int extent_cmp(const void *a, const void *b)
@@ -665,7 +670,7 @@ static void extent_bref(const struct fsck_extent *e, hammer2_blockref_t *b)
 }
 
 /* No two blockrefs may reference overlapping media (dedup'd DATA aside). */
-static void check_overlaps(struct fsck_ctx *ctx)
+static void check_overlaps(struct h2fsck *ctx)
 {
 	size_t i, last = 0;
 	uint64_t end = 0;
@@ -692,11 +697,11 @@ static void check_overlaps(struct fsck_ctx *ctx)
 			} else {
 				extent_bref(e, &a);
 				extent_bref(p, &b);
-				fsck_error(ctx, &a,
-					   "media overlaps %s block "
-					   "%016jx",
-					   fsck_type_name(b.type),
-					   (uintmax_t)b.data_off);
+				h2fsck_error(ctx, &a,
+					     "media overlaps %s block "
+					     "%016jx",
+					     h2fsck_type_name(b.type),
+					     (uintmax_t)b.data_off);
 			}
 		}
 		if (e->off + e->bytes > end) {
@@ -721,19 +726,19 @@ static int leaf_state(const hammer2_bmap_data_t *leaf, uint64_t off)
 }
 
 /* Bytes below which / from which a fresh leaf marks everything allocated. */
-static uint64_t static_lokey(const struct fsck_ctx *ctx)
+static uint64_t static_lokey(const struct h2fsck *ctx)
 {
 	return (ctx->vd->allocator_beg + HAMMER2_FREEMAP_LEVEL0_MASK) &
 	       ~HAMMER2_FREEMAP_LEVEL0_MASK;
 }
 
-static uint64_t static_hikey(const struct fsck_ctx *ctx)
+static uint64_t static_hikey(const struct h2fsck *ctx)
 {
 	return ctx->volu_size & ~HAMMER2_FREEMAP_LEVEL0_MASK;
 }
 
 /* State of a chunk in a zone without a leaf (kernel freemap_init rules). */
-static int implicit_state(const struct fsck_ctx *ctx, uint64_t off)
+static int implicit_state(const struct h2fsck *ctx, uint64_t off)
 {
 	uint64_t seg = off & ~HAMMER2_FREEMAP_LEVEL0_MASK;
 
@@ -759,7 +764,7 @@ static int test_bit(const uint8_t *map, uint64_t n)
  * allocated without a reference are leaked (summary only); bmap avail
  * must be consistent with the bitmap.
  */
-static int check_freemap(struct fsck_ctx *ctx)
+static int check_freemap(struct h2fsck *ctx)
 {
 	uint64_t nchunks = (ctx->volu_size + HAMMER2_FREEMAP_BLOCK_MASK) >>
 			   HAMMER2_FREEMAP_BLOCK_RADIX;
@@ -794,21 +799,21 @@ static int check_freemap(struct fsck_ctx *ctx)
 			continue;
 		extent_bref(e, &b);
 		if (worst == 0)
-			fsck_error(ctx, &b,
-				   "referenced block is marked free "
-				   "(00) in the freemap%s",
-				   ctx->leaf[e->off >>
-					     HAMMER2_FREEMAP_LEVEL1_RADIX] ?
-					   "" :
-					   " (no leaf for its zone)");
+			h2fsck_error(ctx, &b,
+				     "referenced block is marked free "
+				     "(00) in the freemap%s",
+				     ctx->leaf[e->off >>
+					       HAMMER2_FREEMAP_LEVEL1_RADIX] ?
+					     "" :
+					     " (no leaf for its zone)");
 		else if (worst == 2)
-			fsck_error(ctx, &b,
-				   "referenced block is marked "
-				   "staged-free (10) in the freemap");
+			h2fsck_error(ctx, &b,
+				     "referenced block is marked "
+				     "staged-free (10) in the freemap");
 		else
-			fsck_error(ctx, &b,
-				   "referenced block has the illegal "
-				   "freemap state 01");
+			h2fsck_error(ctx, &b,
+				     "referenced block has the illegal "
+				     "freemap state 01");
 	}
 
 	for (z = 0; z < ctx->nzones; ++z) {
@@ -836,11 +841,11 @@ static int check_freemap(struct fsck_ctx *ctx)
 					continue;
 				}
 				if (st == 1) {
-					fsck_error(ctx, NULL,
-						   "freemap chunk "
-						   "0x%016jx has the illegal "
-						   "state 01",
-						   (uintmax_t)coff);
+					h2fsck_error(ctx, NULL,
+						     "freemap chunk "
+						     "0x%016jx has the illegal "
+						     "state 01",
+						     (uintmax_t)coff);
 					continue;
 				}
 				/* Statically allocated areas are no leak. */
@@ -857,24 +862,24 @@ static int check_freemap(struct fsck_ctx *ctx)
 						HAMMER2_FREEMAP_BLOCK_SIZE;
 			}
 			if (bmap->avail > HAMMER2_FREEMAP_LEVEL0_SIZE)
-				fsck_error(ctx, NULL,
-					   "freemap bmap 0x%016jx: "
-					   "avail %u exceeds 4 MiB",
-					   (uintmax_t)seg, bmap->avail);
+				h2fsck_error(ctx, NULL,
+					     "freemap bmap 0x%016jx: "
+					     "avail %u exceeds 4 MiB",
+					     (uintmax_t)seg, bmap->avail);
 			else if (bmap->avail < freeb)
-				fsck_error(ctx, NULL,
-					   "freemap bmap 0x%016jx: "
-					   "avail %u is less than the %ju "
-					   "bytes marked free",
-					   (uintmax_t)seg, bmap->avail,
-					   (uintmax_t)freeb);
+				h2fsck_error(ctx, NULL,
+					     "freemap bmap 0x%016jx: "
+					     "avail %u is less than the %ju "
+					     "bytes marked free",
+					     (uintmax_t)seg, bmap->avail,
+					     (uintmax_t)freeb);
 		}
 	}
 	free(refmap);
 	return 0;
 }
 
-int fsck_walk(struct fsck_ctx *ctx)
+int h2fsck_walk(struct h2fsck *ctx)
 {
 	struct fsck_parent top;
 	size_t z;
