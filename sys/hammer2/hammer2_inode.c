@@ -714,7 +714,10 @@ int hammer2_inode_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
 		error = inode_rename_chain(fchain, tdip, tname, tlen);
 		if (error == 0)
 			error = inode_rename_chain(tchain, fdip, fname, flen);
-		if (error == 0 && fdip != tdip && ftype != ttype) {
+		/* parents' link counts change only when one is a directory */
+		if (error == 0 && fdip != tdip &&
+		    (ftype == HAMMER2_OBJTYPE_DIRECTORY) !=
+			    (ttype == HAMMER2_OBJTYPE_DIRECTORY)) {
 			int d = ftype == HAMMER2_OBJTYPE_DIRECTORY ? 1 : -1;
 			error = dir_nlink_adjust(tdip, d) |
 				dir_nlink_adjust(fdip, -d);
