@@ -71,7 +71,7 @@ $(eval $(call prog,h2sim,sim))
 .DELETE_ON_ERROR:
 
 .PHONY: all lib tests asan check deps kmod demo bench install format \
-	format-check clean
+	format-check clean soak
 
 all: $(LIB) $(PROGS)
 
@@ -126,6 +126,12 @@ demo: all
 
 bench: all
 	@scripts/bench.sh
+
+# h2sim: 100,000 generated seeds and every flush cut of every captured
+# workload (long; not part of make check, which runs scripts/sim-check.sh
+# with 1,000 seeds).
+soak: $(B)/bin/h2sim
+	@SIM_SOAK=1 scripts/sim-check.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin

@@ -8,6 +8,8 @@
 #   4. unit tests under ASan build/asan/tests/test_*
 #   5. integration tests     every executable tests/integration/*.sh, with
 #                            BIN, ASAN_BIN, SRCDIR and a fresh TMPDIR
+#   5b. scripts/sim-check.sh: captured workloads with crashes, 1,000 random
+#       seeds, tests/traces regressions, determinism
 #   6. make kmod                                                  (1 test)
 #   7. make format-check: clang-format keeps one style             (1 test)
 #
@@ -162,6 +164,13 @@ for s in tests/integration/*.sh; do
 	fi
 done
 suite_line integration "$p0" "$f0"
+
+# ----- 5b. simulator: workloads, random seeds, regressions, determinism ---
+echo "== sim"
+log=$LOGDIR/sim.log
+(cd "$ROOT" && timeout "${H2_ITEST_TIMEOUT:-1800}" scripts/sim-check.sh) \
+	>"$log" 2>&1
+tally sim "$?" "$log"
 
 # ----- 6. kernel module -----
 echo "== kmod"
