@@ -121,11 +121,18 @@ deps:
 kmod:
 	@scripts/kmod.sh
 
-demo: all
+# demo and bench install their packages first, so on a fresh machine the
+# README's commands are the whole set-up.
+demo:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
-bench: all
+bench:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh
+	@scripts/bench-sim.sh
 
 # h2sim: 100,000 generated seeds and every flush cut of every captured
 # workload (long; not part of make check, which runs scripts/sim-check.sh
