@@ -55,6 +55,8 @@ struct run {
 	int mutated; /* a modifying op ran since the newest snapshot */
 	size_t crash_at[4];
 	int ncrash_at;
+	uint64_t mid_cut_b; /* random schedule: cut at this barrier (0: none) */
+	int mid_cut_after;
 	size_t opi;
 	int failed;
 };
@@ -1417,6 +1419,15 @@ static void setup_knobs(struct run *r)
 		r->ncrash_at = 1 + (int)rnd(&r->rng, 3);
 		for (int i = 0; i < r->ncrash_at; i++)
 			r->crash_at[i] = (size_t)rnd(&r->rng, r->t->nops);
+		/*
+		 * Half of the random runs also cut inside one flush: at a
+		 * random barrier among the first ones the run is likely to
+		 * reach, before or after it (never reached: no cut).
+		 */
+		if (rnd(&r->rng, 2)) {
+			r->mid_cut_b = 1 + rnd(&r->rng, 2 + r->t->nops / 4);
+			r->mid_cut_after = (int)rnd(&r->rng, 2);
+		}
 	}
 }
 
@@ -1466,6 +1477,9 @@ int run_trace(const struct trace *t, const struct runopts *o,
 
 		simdisk_arm_cut(r.d, j == 2 ? 2 * k : 2 * k - 1, j == 1);
 	}
+	if (r.mid_cut_b)
+		simdisk_arm_cut(r.d, simdisk_barriers(r.d) + r.mid_cut_b,
+				r.mid_cut_after);
 	if (o->eio)
 		simdisk_set_eio(r.d, EIO_PPM, EIO_PPM);
 	for (r.opi = 0; r.opi < t->nops; r.opi++) {
