@@ -11,9 +11,11 @@
  * resolution, HAMMER2's), symlink targets, fifos, device numbers; export
  * sets owners and creates device nodes only when run as root.
  *
- * Limitation: hard links of the host tree are imported as separate copies
- * (the count is reported); sockets are imported as socket inodes but not
- * exported.
+ * Hard links are kept both ways: a host file with several names becomes one
+ * inode with several names (hammer2_vop_link), and an inode with several
+ * names is exported as one host file with several names (linkat).
+ *
+ * Limitation: sockets are imported as socket inodes but not exported.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,20 +34,29 @@
 
 #define XFER_CHUNK 65536
 
+/* A file with several names, seen under its first one. */
+struct xfer_link {
+	uint64_t k1, k2;     /* host st_dev/st_ino (import), 0/inum (export) */
+	hammer2_inode_t *ip; /* import: the image inode (referenced) */
+	char *path;	     /* export: host path of the first name */
+};
+
 /* Counters and progress shared by import and export. */
 struct xfer {
 	struct h2cli *c;
-	const char *verb;   /* "import" / "export" */
-	uint64_t files;	    /* objects created */
-	uint64_t bytes;	    /* file bytes copied (logical) */
-	uint64_t errors;    /* non-fatal errors (reported) */
-	uint64_t hardlinks; /* host files with st_nlink > 1 */
-	uint64_t skipped;   /* objects not exported */
-	int fatal;	    /* stop the walk (ENOSPC, EROFS, ...) */
-	int tty;	    /* progress line on stderr */
-	int root;	    /* running as root (export) */
-	double last;	    /* time of the last progress update */
-	uint8_t *buf;	    /* XFER_CHUNK bytes */
+	const char *verb;	 /* "import" / "export" */
+	uint64_t files;		 /* objects created */
+	uint64_t bytes;		 /* file bytes copied (logical) */
+	uint64_t errors;	 /* non-fatal errors (reported) */
+	uint64_t hardlinks;	 /* extra names made as hard links */
+	struct xfer_link *links; /* files with several names seen so far */
+	size_t nlinks, maxlinks;
+	uint64_t skipped; /* objects not exported */
+	int fatal;	  /* stop the walk (ENOSPC, EROFS, ...) */
+	int tty;	  /* progress line on stderr */
+	int root;	  /* running as root (export) */
+	double last;	  /* time of the last progress update */
+	uint8_t *buf;	  /* XFER_CHUNK bytes */
 };
 
 /* Monotonic seconds. */
@@ -55,6 +66,64 @@ static double xfer_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The link table entry for key (k1, k2), or NULL. */
+static struct xfer_link *xfer_link_find(struct xfer *x, uint64_t k1,
+					uint64_t k2)
+{
+	size_t i;
+
+	for (i = 0; i < x->nlinks; i++)
+		if (x->links[i].k1 == k1 && x->links[i].k2 == k2)
+			return &x->links[i];
+	return NULL;
+}
+
+/*
+ * Remember the first name of a file with several names: ip (a reference
+ * is taken) for import, a copy of path for export.  Out of memory only
+ * means later names become copies.
+ */
+static void xfer_link_add(struct xfer *x, uint64_t k1, uint64_t k2,
+			  hammer2_inode_t *ip, const char *path)
+{
+	struct xfer_link *l;
+
+	if (x->nlinks == x->maxlinks) {
+		size_t ncap = x->maxlinks ? x->maxlinks * 2 : 64;
+
+		l = realloc(x->links, ncap * sizeof(*l));
+		if (!l)
+			return;
+		x->links = l;
+		x->maxlinks = ncap;
+	}
+	l = &x->links[x->nlinks];
+	l->path = path ? strdup(path) : NULL;
+	if (path && !l->path)
+		return;
+	l->k1 = k1;
+	l->k2 = k2;
+	l->ip = ip;
+	if (ip)
+		hammer2_inode_ref(ip);
+	x->nlinks++;
+}
+
+/* Release the link table (before the image is closed). */
+static void xfer_links_free(struct xfer *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nlinks; i++) {
+		if (x->links[i].ip)
+			hammer2_inode_drop(x->links[i].ip);
+		free(x->links[i].path);
+	}
+	free(x->links);
+	x->links = NULL;
+	x->nlinks = x->maxlinks = 0;
 }
 
 /* Update the \r progress line at most 10 times a second (or when final). */
@@ -135,6 +204,7 @@ static int xfer_abort(struct xfer *x, hammer2_inode_t *ip)
 {
 	if (ip)
 		hammer2_inode_drop(ip);
+	xfer_links_free(x);
 	free(x->buf);
 	h2cli_close(x->c);
 	return H2_EXIT_FAIL;
@@ -147,16 +217,12 @@ static int xfer_abort(struct xfer *x, hammer2_inode_t *ip)
 static int xfer_end(struct xfer *x, hammer2_inode_t *ip, int status)
 {
 	hammer2_inode_drop(ip);
+	xfer_links_free(x);
 	xfer_progress(x, 1);
 	if (h2cli_close(x->c))
 		status = H2_EXIT_FAIL;
 	if (x->fatal)
 		status = H2_EXIT_FAIL;
-	if (x->hardlinks)
-		fprintf(stderr,
-			"%s: note: %ju hard-linked file(s) imported as "
-			"separate copies (hard links are not preserved)\n",
-			h2_progname, (uintmax_t)x->hardlinks);
 	if (x->skipped)
 		fprintf(stderr, "%s: note: %ju object(s) not exported\n",
 			h2_progname, (uintmax_t)x->skipped);
@@ -326,6 +392,30 @@ static int imp_dir(struct xfer *x, int dfd, const char *hpath,
 		   hammer2_inode_t *dip);
 
 /*
+ * Another name for an already imported file: a hard link to ip named name
+ * in dip, replacing a non-directory in the way.  0 or -1 (reported).
+ */
+static int imp_link(struct xfer *x, hammer2_inode_t *ip, hammer2_inode_t *dip,
+		    const char *name, size_t nlen, const char *hpath)
+{
+	int rc = hammer2_vop_link(ip, dip, name, nlen);
+
+	if (rc == EEXIST) {
+		rc = hammer2_vop_remove(dip, name, nlen);
+		if (rc == 0)
+			rc = hammer2_vop_link(ip, dip, name, nlen);
+	}
+	if (rc) {
+		xfer_image_err(x, hpath, "link in image", rc);
+		return -1;
+	}
+	x->files++;
+	x->hardlinks++;
+	xfer_progress(x, 0);
+	return 0;
+}
+
+/*
  * Create name in dip from the host object (dfd, name); replaces an
  * existing non-directory, merges into an existing directory.
  */
@@ -352,9 +442,13 @@ static int imp_one(struct xfer *x, int dfd, const char *name, const char *hpath,
 		return -1;
 	}
 	imp_vattr(&st, &va);
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+		struct xfer_link *l = xfer_link_find(x, (uint64_t)st.st_dev,
+						     (uint64_t)st.st_ino);
+		if (l)
+			return imp_link(x, l->ip, dip, name, nlen, hpath);
+	}
 	if (S_ISREG(st.st_mode)) {
-		if (st.st_nlink > 1)
-			x->hardlinks++;
 		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
 			xfer_warn(x, hpath, "open", errno);
@@ -422,6 +516,9 @@ static int imp_one(struct xfer *x, int dfd, const char *name, const char *hpath,
 		if (imp_filedata(x, fd, ip, &st, hpath))
 			status = -1;
 		close(fd);
+		if (status == 0 && st.st_nlink > 1)
+			xfer_link_add(x, (uint64_t)st.st_dev,
+				      (uint64_t)st.st_ino, ip, NULL);
 	} else if (S_ISDIR(st.st_mode)) {
 		int cfd =
 			openat(dfd, name,
@@ -758,6 +855,15 @@ static int exp_one(struct xfer *x, hammer2_inode_t *dip, const char *name,
 		break;
 	}
 	case HAMMER2_OBJTYPE_REGFILE:
+		if (va.nlinks > 1) {
+			struct xfer_link *l = xfer_link_find(x, 0, va.inum);
+
+			if (l && linkat(AT_FDCWD, l->path, dfd, name, 0) == 0) {
+				x->files++;
+				x->hardlinks++;
+				break;
+			}
+		}
 		fd = openat(dfd, name,
 			    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 				    O_CLOEXEC,
@@ -776,6 +882,8 @@ static int exp_one(struct xfer *x, hammer2_inode_t *dip, const char *name,
 		}
 		if (exp_setattrs(x, dfd, name, hpath, &va, 0))
 			status = -1;
+		if (status == 0 && va.nlinks > 1)
+			xfer_link_add(x, 0, va.inum, NULL, hpath);
 		break;
 	case HAMMER2_OBJTYPE_SOFTLINK: {
 		char target[4097];

@@ -64,6 +64,10 @@ gen_tree() {
 	ln -s nest "$d/link_dir"
 	# special files
 	mkfifo "$d/fifo"
+	# hard links: three names of one file, one of them in another directory
+	echo "linked content" >"$d/hard_a"
+	ln "$d/hard_a" "$d/hard_b"
+	ln "$d/hard_a" "$d/nest/hard_c"
 	if [ "$(id -u)" -eq 0 ]; then
 		mknod "$d/cdev" c 1 3
 		mknod "$d/bdev" b 7 200
@@ -105,6 +109,12 @@ roundtrip() {
 		ok "exported tree equals the source ($(tail -n 1 "$W/cmp"))"
 	else
 		bad "exported tree differs" "$W/cmp"
+	fi
+	if [ "$(stat -c '%h %i' "$OUT/hard_a")" = "$(stat -c '%h %i' "$OUT/nest/hard_c")" ] &&
+		[ "$(stat -c %h "$OUT/hard_b")" = 3 ]; then
+		ok "hard links kept (3 names, one inode)"
+	else
+		bad "hard links: $(stat -c '%h %i %n' "$OUT/hard_a" "$OUT/hard_b" "$OUT/nest/hard_c" 2>&1)"
 	fi
 	expect_rc 0 "stat of the sparse file" "$B/hammer2" -f "$IMG" stat /tree/copy/sparse_mid &&
 		if awk '/Physical:/ { for (i = 1; i <= NF; i++) if ($i == "Physical:") p = $(i + 1) } END { exit !(p < 1048576) }' "$W/out"; then
