@@ -495,7 +495,9 @@ int hammer2_vop_create(hammer2_inode_t *dip, const char *name, size_t len,
 	return dev_unlock(hmp, error);
 }
 
-int hammer2_vop_remove(hammer2_inode_t *dip, const char *name, size_t len)
+/* unlink(2) (isdir 0) and rmdir(2) (isdir 1) share one entry point. */
+static int vop_unlink(hammer2_inode_t *dip, const char *name, size_t len,
+		      int isdir)
 {
 	hammer2_dev_t *hmp = dip->pmp->hmp;
 	int error;
@@ -503,20 +505,18 @@ int hammer2_vop_remove(hammer2_inode_t *dip, const char *name, size_t len)
 	dev_lock(hmp);
 	error = dev_writable(hmp);
 	if (error == 0)
-		error = hammer2_inode_unlink(dip, name, len, 0);
+		error = hammer2_inode_unlink(dip, name, len, isdir);
 	return dev_unlock(hmp, error);
+}
+
+int hammer2_vop_remove(hammer2_inode_t *dip, const char *name, size_t len)
+{
+	return vop_unlink(dip, name, len, 0);
 }
 
 int hammer2_vop_rmdir(hammer2_inode_t *dip, const char *name, size_t len)
 {
-	hammer2_dev_t *hmp = dip->pmp->hmp;
-	int error;
-
-	dev_lock(hmp);
-	error = dev_writable(hmp);
-	if (error == 0)
-		error = hammer2_inode_unlink(dip, name, len, 1);
-	return dev_unlock(hmp, error);
+	return vop_unlink(dip, name, len, 1);
 }
 
 int hammer2_vop_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
