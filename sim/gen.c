@@ -73,13 +73,15 @@ static int64_t exists(struct gen *g, const char *path)
 {
 	struct top op;
 	struct outcome o;
+	int64_t res;
 
 	memset(&op, 0, sizeof(op));
 	op.kind = OP_LSTAT;
 	op.path = (char *)path;
 	model_apply(&g->m, &op, &o);
+	res = o.res; /* outcome_clear zeroes the outcome */
 	outcome_clear(&o);
-	return o.res;
+	return res;
 }
 
 static const char *pick(struct gen *g, struct plist *l, int want_live)
@@ -296,26 +298,19 @@ static void gen_one(struct gen *g, enum op_kind k, int big)
 		op.a[0] = pick_fd(g);
 		break;
 	case OP_WRITE:
-		op.a[0] = pick_fd(g);
-		op.a[1] = (int64_t)wlen(g);
-		break;
-	case OP_PWRITE:
-		op.a[0] = pick_fd(g);
-		op.a[1] = (int64_t)woff(g);
-		op.a[2] = (int64_t)wlen(g);
-		if (big) {
-			op.a[1] = (int64_t)R(g, 1ULL << 30);
-			op.a[2] = (int64_t)(65536 + R(g, 1 << 20));
-		}
-		break;
 	case OP_READ:
 		op.a[0] = pick_fd(g);
 		op.a[1] = (int64_t)wlen(g);
 		break;
+	case OP_PWRITE:
 	case OP_PREAD:
 		op.a[0] = pick_fd(g);
 		op.a[1] = (int64_t)woff(g);
 		op.a[2] = (int64_t)wlen(g);
+		if (k == OP_PWRITE && big) {
+			op.a[1] = (int64_t)R(g, 1ULL << 30);
+			op.a[2] = (int64_t)(65536 + R(g, 1 << 20));
+		}
 		break;
 	case OP_LSEEK:
 		op.a[0] = pick_fd(g);

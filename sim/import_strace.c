@@ -1089,6 +1089,27 @@ static enum outcome where_out(struct imp *im, enum where w, const char *name)
 	return OUT_OUTSIDE;
 }
 
+/*
+ * Whether a call on a path target goes on: OUT_IMPORTED if w is W_IN and
+ * the call has a result, else the call's outcome, with *absp freed and
+ * set to NULL.
+ */
+static enum outcome path_gate(struct imp *im, enum where w,
+			      const struct call *c, char **absp)
+{
+	enum outcome r;
+
+	if (w != W_IN)
+		r = where_out(im, w, c->name);
+	else if (!c->has_res)
+		r = OUT_IGNORED;
+	else
+		return OUT_IMPORTED;
+	free(*absp);
+	*absp = NULL;
+	return r;
+}
+
 static enum outcome unreplayable(struct imp *im, const char *key,
 				 const char *what)
 {
@@ -1107,6 +1128,23 @@ static enum outcome no_tfd(struct imp *im, const struct ofd *o)
 	return unreplayable(im, "path-fd",
 			    "read/write/sync on an O_PATH or O_TMPFILE fd "
 			    "under /w");
+}
+
+/*
+ * Whether a call on the fd in arg 0 goes on: OUT_IMPORTED if the fd is
+ * under /w with a trace fd (*op) and the call has a result, else the
+ * call's outcome.
+ */
+static enum outcome tfd_gate(struct imp *im, struct proc *p,
+			     const struct call *c, struct ofd **op)
+{
+	if (get_fd(p, c, 0, op) != W_IN)
+		return OUT_OUTSIDE;
+	if (!c->has_res)
+		return OUT_IGNORED;
+	if ((*op)->tfd < 0)
+		return no_tfd(im, *op);
+	return OUT_IMPORTED;
 }
 
 /* Emit "OP PATH[ ...] = RESULT" for a one-path operation. */
@@ -1249,13 +1287,10 @@ static enum outcome do_rw(struct imp *im, struct proc *p, const struct call *c,
 {
 	struct ofd *o;
 	struct sb b = { 0 };
+	enum outcome g;
 
-	if (get_fd(p, c, 0, &o) != W_IN)
-		return OUT_OUTSIDE;
-	if (!c->has_res)
-		return OUT_IGNORED;
-	if (o->tfd < 0)
-		return no_tfd(im, o);
+	if ((g = tfd_gate(im, p, c, &o)) != OUT_IMPORTED)
+		return g;
 	if (!c->err[0] && (is_write || len < 0))
 		len = c->ret;
 	if (len < 0)
@@ -1271,6 +1306,21 @@ static enum outcome do_rw(struct imp *im, struct proc *p, const struct call *c,
 	push_line(im, &b);
 	return OUT_IMPORTED;
 }
+
+/*
+ * The read/write family: is_write, iov (arg 1 is an iovec array, else
+ * arg 2 the length) and at_off (arg 3 is the file offset, else the fd
+ * offset is used).
+ */
+static const struct {
+	const char *name;
+	int is_write, iov, at_off;
+} rwcalls[] = {
+	{ "write", 1, 0, 0 },  { "pwrite64", 1, 0, 1 }, { "pwrite", 1, 0, 1 },
+	{ "writev", 1, 1, 0 }, { "pwritev", 1, 1, 1 },	{ "pwritev2", 1, 1, 1 },
+	{ "read", 0, 0, 0 },   { "pread64", 0, 0, 1 },	{ "pread", 0, 0, 1 },
+	{ "readv", 0, 1, 0 },  { "preadv", 0, 1, 1 },	{ "preadv2", 0, 1, 1 },
+};
 
 /* "[N]" offset pointer: N, or -1 for NULL / not shown. */
 static long long off_ptr(const struct call *c, int i)
@@ -1417,23 +1467,27 @@ static enum where at_target(struct imp *im, struct proc *p,
 	return get_path(im, p, c, dfd_i, path_i, absp);
 }
 
+/* at_target() and then path_gate() on its target. */
+static enum outcome at_gate(struct imp *im, struct proc *p,
+			    const struct call *c, int dfd_i, int path_i,
+			    long long atflags, char **absp, struct ofd **op)
+{
+	enum where w = at_target(im, p, c, dfd_i, path_i, atflags, absp, op);
+
+	return path_gate(im, w, c, absp);
+}
+
 static enum outcome do_stat(struct imp *im, struct proc *p,
 			    const struct call *c, int dfd_i, int path_i,
 			    long long atflags, int lstat)
 {
 	char *abs;
 	struct ofd *o;
-	enum where w = at_target(im, p, c, dfd_i, path_i, atflags, &abs, &o);
 	struct sb b = { 0 };
+	enum outcome g = at_gate(im, p, c, dfd_i, path_i, atflags, &abs, &o);
 
-	if (w != W_IN) {
-		free(abs);
-		return where_out(im, w, c->name);
-	}
-	if (!c->has_res) {
-		free(abs);
-		return OUT_IGNORED;
-	}
+	if (g != OUT_IMPORTED)
+		return g;
 	if (o && !c->err[0] && find_field(c, "_mode=040"))
 		o->is_dir = 1;
 	if (o && o->tfd >= 0) {
@@ -1461,17 +1515,11 @@ static enum outcome do_attr(struct imp *im, struct proc *p,
 {
 	char *abs;
 	struct ofd *o;
-	enum where w = at_target(im, p, c, dfd_i, path_i, atflags, &abs, &o);
 	struct sb b = { 0 };
+	enum outcome g = at_gate(im, p, c, dfd_i, path_i, atflags, &abs, &o);
 
-	if (w != W_IN) {
-		free(abs);
-		return where_out(im, w, c->name);
-	}
-	if (!c->has_res) {
-		free(abs);
-		return OUT_IGNORED;
-	}
+	if (g != OUT_IMPORTED)
+		return g;
 	if (o && o->tfd >= 0 && fop) {
 		sb_add(&b, "%s %d%s", fop, o->tfd, tail);
 		sb_res(&b, c);
@@ -1493,15 +1541,10 @@ static enum outcome do_ns1(struct imp *im, struct proc *p, const struct call *c,
 {
 	char *abs;
 	enum where w = get_path(im, p, c, dfd_i, path_i, &abs);
+	enum outcome g;
 
-	if (w != W_IN) {
-		free(abs);
-		return where_out(im, w, c->name);
-	}
-	if (!c->has_res) {
-		free(abs);
-		return OUT_IGNORED;
-	}
+	if ((g = path_gate(im, w, c, &abs)) != OUT_IMPORTED)
+		return g;
 	emit_path_op(im, op, abs, tail, c);
 	im->nsgen++;
 	free(abs);
@@ -2007,26 +2050,15 @@ static enum outcome dispatch(struct imp *im, struct proc *p,
 		return do_ns2(im, p, c, 0, 1, 2, 3, 0, 1);
 	if (!strcmp(n, "renameat2"))
 		return do_ns2(im, p, c, 0, 1, 2, 3, v4, 1);
-	if (!strcmp(n, "write"))
-		return do_rw(im, p, c, 1, v2, -1);
-	if (!strcmp(n, "pwrite64") || !strcmp(n, "pwrite"))
-		return do_rw(im, p, c, 1, v2, v3);
-	if (!strcmp(n, "writev"))
-		return do_rw(im, p, c, 1, iov_sum(c->na > 1 ? c->a[1] : NULL),
-			     -1);
-	if (!strcmp(n, "pwritev") || !strcmp(n, "pwritev2"))
-		return do_rw(im, p, c, 1, iov_sum(c->na > 1 ? c->a[1] : NULL),
-			     v3);
-	if (!strcmp(n, "read"))
-		return do_rw(im, p, c, 0, v2, -1);
-	if (!strcmp(n, "pread64") || !strcmp(n, "pread"))
-		return do_rw(im, p, c, 0, v2, v3);
-	if (!strcmp(n, "readv"))
-		return do_rw(im, p, c, 0, iov_sum(c->na > 1 ? c->a[1] : NULL),
-			     -1);
-	if (!strcmp(n, "preadv") || !strcmp(n, "preadv2"))
-		return do_rw(im, p, c, 0, iov_sum(c->na > 1 ? c->a[1] : NULL),
-			     v3);
+	for (size_t i = 0; i < sizeof(rwcalls) / sizeof(rwcalls[0]); i++) {
+		const char *iov = c->na > 1 ? c->a[1] : NULL;
+
+		if (strcmp(n, rwcalls[i].name) != 0)
+			continue;
+		return do_rw(im, p, c, rwcalls[i].is_write,
+			     rwcalls[i].iov ? iov_sum(iov) : v2,
+			     rwcalls[i].at_off ? v3 : -1);
+	}
 	if (!strcmp(n, "lseek")) {
 		static const char *wh[] = { "set", "cur", "end" };
 		struct sb b = { 0 };
@@ -2058,13 +2090,10 @@ static enum outcome dispatch(struct imp *im, struct proc *p,
 	}
 	if (!strcmp(n, "fallocate")) {
 		struct sb b = { 0 };
+		enum outcome g;
 
-		if (get_fd(p, c, 0, &o) != W_IN)
-			return OUT_OUTSIDE;
-		if (!c->has_res)
-			return OUT_IGNORED;
-		if (o->tfd < 0)
-			return no_tfd(im, o);
+		if ((g = tfd_gate(im, p, c, &o)) != OUT_IMPORTED)
+			return g;
 		sb_add(&b, "fallocate %d %lld %lld %lld", o->tfd, v1, v2, v3);
 		sb_res(&b, c);
 		push_line(im, &b);
@@ -2133,15 +2162,10 @@ static enum outcome dispatch(struct imp *im, struct proc *p,
 						     "ELOOP", "ENAMETOOLONG" };
 		char *abs;
 		enum where w = get_path(im, p, c, at ? 0 : -1, at, &abs);
+		enum outcome g;
 
-		if (w != W_IN) {
-			free(abs);
-			return where_out(im, w, n);
-		}
-		if (!c->has_res) {
-			free(abs);
-			return OUT_IGNORED;
-		}
+		if ((g = path_gate(im, w, c, &abs)) != OUT_IMPORTED)
+			return g;
 		if (c->err[0] && !in_list(okerr, 4, c->err)) {
 			free(abs);
 			return unreplayable(im, "access-err",
@@ -2162,17 +2186,12 @@ static enum outcome dispatch(struct imp *im, struct proc *p,
 		int at = n[8] == 'a';
 		char *abs;
 		enum where w = get_path(im, p, c, at ? 0 : -1, at, &abs);
+		enum outcome g;
 		long long size = at ? v3 : v2;
 		struct sb b = { 0 };
 
-		if (w != W_IN) {
-			free(abs);
-			return where_out(im, w, n);
-		}
-		if (!c->has_res) {
-			free(abs);
-			return OUT_IGNORED;
-		}
+		if ((g = path_gate(im, w, c, &abs)) != OUT_IMPORTED)
+			return g;
 		sb_add(&b, "readlink");
 		sb_enc(&b, tpath(abs));
 		if (c->err[0] || c->ret < size)
@@ -2183,13 +2202,10 @@ static enum outcome dispatch(struct imp *im, struct proc *p,
 	}
 	if (!strcmp(n, "fsync") || !strcmp(n, "fdatasync")) {
 		struct sb b = { 0 };
+		enum outcome g;
 
-		if (get_fd(p, c, 0, &o) != W_IN)
-			return OUT_OUTSIDE;
-		if (!c->has_res)
-			return OUT_IGNORED;
-		if (o->tfd < 0)
-			return no_tfd(im, o);
+		if ((g = tfd_gate(im, p, c, &o)) != OUT_IMPORTED)
+			return g;
 		sb_add(&b, "%s %d", n, o->tfd);
 		sb_res(&b, c);
 		push_line(im, &b);
@@ -2226,6 +2242,15 @@ static int handle_call(struct imp *im, struct proc *p, const char *text)
 	struct call c;
 	uint64_t ops = st->ops;
 	enum outcome r;
+	/* the stats bucket of each outcome */
+	uint64_t *const bucket[] = {
+		[OUT_IMPORTED] = &st->imported,
+		[OUT_OUTSIDE] = &st->skipped_outside,
+		[OUT_IGNORED] = &st->ignored,
+		[OUT_UNREPLAYABLE] = &st->unreplayable,
+		[OUT_UNRESOLVED] = &st->unresolved,
+		[OUT_UNKNOWN] = &st->unknown_syscalls,
+	};
 
 	if (parse_call(text, &c) != 0) {
 		free(c.argbuf);
@@ -2237,28 +2262,9 @@ static int handle_call(struct imp *im, struct proc *p, const char *text)
 	r = dispatch(im, p, &c);
 	if (st->ops != ops && (r == OUT_IGNORED || r == OUT_OUTSIDE))
 		r = OUT_IMPORTED; /* e.g. a close from dup2 or execve */
-	switch (r) {
-	case OUT_IMPORTED:
-		st->imported++;
-		if (c.err[0])
-			st->failed_imported++;
-		break;
-	case OUT_OUTSIDE:
-		st->skipped_outside++;
-		break;
-	case OUT_IGNORED:
-		st->ignored++;
-		break;
-	case OUT_UNREPLAYABLE:
-		st->unreplayable++;
-		break;
-	case OUT_UNRESOLVED:
-		st->unresolved++;
-		break;
-	case OUT_UNKNOWN:
-		st->unknown_syscalls++;
-		break;
-	}
+	(*bucket[r])++;
+	if (r == OUT_IMPORTED && c.err[0])
+		st->failed_imported++;
 	free(c.argbuf);
 	return 0;
 }

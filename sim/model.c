@@ -397,6 +397,40 @@ int model_fd_open(const struct model *m, int64_t fd)
 	return fd >= 0 && fd < MAX_FDS && m->fds[fd].used;
 }
 
+/* ---------------- fd op semantics (shared with the runner) ---------------- */
+
+int64_t lseek_target(const struct top *op, uint64_t off, uint64_t size)
+{
+	int64_t base = op->a[2] == 0 ? 0 :
+		       op->a[2] == 1 ? (int64_t)off :
+				       (int64_t)size;
+	int64_t r = base + op->a[1];
+
+	return r < 0 ? -EINVAL : r;
+}
+
+int64_t ftruncate_check(const struct top *op, int flags, int type)
+{
+	if (op->a[1] < 0 || type != T_REG || (flags & OF_ACCMODE) == OF_RDONLY)
+		return -EINVAL;
+	return 0;
+}
+
+int64_t fallocate_check(const struct top *op, int flags, int type)
+{
+	if (op->a[2] < 0 || op->a[3] <= 0)
+		return -EINVAL;
+	if ((flags & OF_ACCMODE) == OF_RDONLY)
+		return -EBADF;
+	if (type == T_DIR)
+		return -EISDIR;
+	if (type != T_REG)
+		return -ENODEV;
+	if (op->a[1] != 0)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 /* ---------------- extents ---------------- */
 
 static void ext_push(struct mnode *n, uint64_t s, uint64_t len, uint64_t key)
@@ -900,28 +934,12 @@ void model_apply(struct model *m, const struct top *op, struct outcome *o)
 	int64_t r = 0;
 
 	memset(o, 0, sizeof(*o));
-	switch (op->kind) {
-	case OP_CLOSE:
-	case OP_WRITE:
-	case OP_PWRITE:
-	case OP_READ:
-	case OP_PREAD:
-	case OP_LSEEK:
-	case OP_FTRUNCATE:
-	case OP_FALLOCATE:
-	case OP_FCHMOD:
-	case OP_FCHOWN:
-	case OP_FSTAT:
-	case OP_FSYNC:
-	case OP_FDATASYNC:
+	if (op_uses_fd(op->kind)) {
 		f = getfd(m, op->a[0]);
 		if (f == NULL) {
 			o->res = -EBADF;
 			return;
 		}
-		break;
-	default:
-		break;
 	}
 	switch (op->kind) {
 	case OP_OPEN:
@@ -976,18 +994,11 @@ void model_apply(struct model *m, const struct top *op, struct outcome *o)
 				   do_read(m, f, (uint64_t)op->a[1],
 					   (uint64_t)op->a[2], o);
 		break;
-	case OP_LSEEK: {
-		int64_t base = op->a[2] == 0 ? 0 :
-			       op->a[2] == 1 ? (int64_t)f->off :
-					       (int64_t)m->n[f->ino].size;
-
-		r = base + op->a[1];
-		if (r < 0)
-			r = -EINVAL;
-		else
+	case OP_LSEEK:
+		r = lseek_target(op, f->off, m->n[f->ino].size);
+		if (r >= 0)
 			f->off = (uint64_t)r;
 		break;
-	}
 	case OP_TRUNCATE:
 		if ((ino = m_resolve(m, op->path, WALK_FOLLOW)) < 0)
 			r = ino;
@@ -1001,24 +1012,14 @@ void model_apply(struct model *m, const struct top *op, struct outcome *o)
 			set_size(&m->n[ino], (uint64_t)op->a[0]);
 		break;
 	case OP_FTRUNCATE:
-		if (op->a[1] < 0 || m->n[f->ino].type != T_REG ||
-		    (f->flags & OF_ACCMODE) == OF_RDONLY)
-			r = -EINVAL;
-		else
+		r = ftruncate_check(op, f->flags, m->n[f->ino].type);
+		if (r == 0)
 			set_size(&m->n[f->ino], (uint64_t)op->a[1]);
 		break;
 	case OP_FALLOCATE:
-		if (op->a[2] < 0 || op->a[3] <= 0)
-			r = -EINVAL;
-		else if ((f->flags & OF_ACCMODE) == OF_RDONLY)
-			r = -EBADF;
-		else if (m->n[f->ino].type == T_DIR)
-			r = -EISDIR;
-		else if (m->n[f->ino].type != T_REG)
-			r = -ENODEV;
-		else if (op->a[1] != 0)
-			r = -EOPNOTSUPP;
-		else if ((uint64_t)(op->a[2] + op->a[3]) > m->n[f->ino].size)
+		r = fallocate_check(op, f->flags, m->n[f->ino].type);
+		if (r == 0 &&
+		    (uint64_t)(op->a[2] + op->a[3]) > m->n[f->ino].size)
 			m->n[f->ino].size = (uint64_t)(op->a[2] + op->a[3]);
 		break;
 	case OP_CHMOD:

@@ -550,6 +550,30 @@ static void walk_check(struct run *r)
 	run_fsck(r);
 }
 
+/*
+ * Mount the disk again (after an unmount or a crash) and close the
+ * model's fds.  Returns 1 if the caller goes on to check the state, 0 if
+ * the mount failed (a failure of kind, what saying after what) or I/O
+ * errors are being injected (the tree is only walked, and injection
+ * resumes).
+ */
+static int mount_again(struct run *r, const char *kind, const char *what)
+{
+	int e = do_mount(r);
+
+	if (e) {
+		fail(r, kind, "%s: %s", what, strerror(e));
+		return 0;
+	}
+	model_close_all(&r->m);
+	if (r->o->eio) {
+		walk_check(r);
+		simdisk_set_eio(r->d, EIO_PPM, EIO_PPM);
+		return 0;
+	}
+	return 1;
+}
+
 static void crash_recover(struct run *r, const char *why);
 
 static void remount(struct run *r)
@@ -569,17 +593,8 @@ static void remount(struct run *r)
 		simdisk_set_eio(r->d, 0, 0);
 		simdisk_crash(r->d);
 	}
-	e = do_mount(r);
-	if (e) {
-		fail(r, "mount", "mount after unmount: %s", strerror(e));
+	if (!mount_again(r, "mount", "mount after unmount"))
 		return;
-	}
-	model_close_all(&r->m);
-	if (r->o->eio) {
-		walk_check(r);
-		simdisk_set_eio(r->d, EIO_PPM, EIO_PPM);
-		return;
-	}
 	snaps_clear(r);
 	snap_push(r, 1);
 	full_check(r, "remount");
@@ -590,25 +605,15 @@ static void crash_recover(struct run *r, const char *why)
 {
 	size_t lo = 0, match = SIZE_MAX;
 	char msg[400], msg0[400] = "";
-	int e;
 
 	r->st->crashes++;
 	if (r->o->eio)
 		simdisk_set_eio(r->d, 0, 0);
 	simdisk_crash(r->d);
 	run_fsck(r);
-	e = do_mount(r);
-	if (e) {
-		fail(r, "crash-mount", "mount after crash (%s): %s", why,
-		     strerror(e));
+	snprintf(msg, sizeof(msg), "mount after crash (%s)", why);
+	if (!mount_again(r, "crash-mount", msg))
 		return;
-	}
-	model_close_all(&r->m);
-	if (r->o->eio) {
-		walk_check(r);
-		simdisk_set_eio(r->d, EIO_PPM, EIO_PPM);
-		return;
-	}
 	r->st->checks++;
 	for (size_t i = 0; i < r->nsnaps; i++)
 		if (r->snaps[i].durable)
@@ -994,28 +999,12 @@ static void core_apply(struct run *r, const struct top *op, struct outcome *o)
 	int64_t res = 0;
 
 	memset(o, 0, sizeof(*o));
-	switch (op->kind) {
-	case OP_CLOSE:
-	case OP_WRITE:
-	case OP_PWRITE:
-	case OP_READ:
-	case OP_PREAD:
-	case OP_LSEEK:
-	case OP_FTRUNCATE:
-	case OP_FALLOCATE:
-	case OP_FCHMOD:
-	case OP_FCHOWN:
-	case OP_FSTAT:
-	case OP_FSYNC:
-	case OP_FDATASYNC:
+	if (op_uses_fd(op->kind)) {
 		f = rgetfd(r, op->a[0]);
 		if (f == NULL) {
 			o->res = -EBADF;
 			return;
 		}
-		break;
-	default:
-		break;
 	}
 	switch (op->kind) {
 	case OP_OPEN:
@@ -1068,18 +1057,11 @@ static void core_apply(struct run *r, const struct top *op, struct outcome *o)
 				     c_read(f, (uint64_t)op->a[1],
 					    (uint64_t)op->a[2], o);
 		break;
-	case OP_LSEEK: {
-		int64_t base = op->a[2] == 0 ? 0 :
-			       op->a[2] == 1 ? (int64_t)f->off :
-					       (int64_t)c_size(f->ip);
-
-		res = base + op->a[1];
-		if (res < 0)
-			res = -EINVAL;
-		else
+	case OP_LSEEK:
+		res = lseek_target(op, f->off, c_size(f->ip));
+		if (res >= 0)
 			f->off = (uint64_t)res;
 		break;
-	}
 	case OP_TRUNCATE:
 		res = c_resolve(r, op->path, WALK_FOLLOW, &ip);
 		if (res)
@@ -1095,25 +1077,14 @@ static void core_apply(struct run *r, const struct top *op, struct outcome *o)
 		break;
 	case OP_FTRUNCATE:
 		hammer2_vop_getattr(f->ip, &va);
-		if (op->a[1] < 0 || va.type != T_REG ||
-		    (f->flags & OF_ACCMODE) == OF_RDONLY)
-			res = -EINVAL;
-		else
+		res = ftruncate_check(op, f->flags, va.type);
+		if (res == 0)
 			res = -hammer2_vop_truncate(f->ip, (uint64_t)op->a[1]);
 		break;
 	case OP_FALLOCATE:
 		hammer2_vop_getattr(f->ip, &va);
-		if (op->a[2] < 0 || op->a[3] <= 0)
-			res = -EINVAL;
-		else if ((f->flags & OF_ACCMODE) == OF_RDONLY)
-			res = -EBADF;
-		else if (va.type == T_DIR)
-			res = -EISDIR;
-		else if (va.type != T_REG)
-			res = -ENODEV;
-		else if (op->a[1] != 0)
-			res = -EOPNOTSUPP;
-		else if ((uint64_t)(op->a[2] + op->a[3]) > va.size)
+		res = fallocate_check(op, f->flags, va.type);
+		if (res == 0 && (uint64_t)(op->a[2] + op->a[3]) > va.size)
 			res = -hammer2_vop_truncate(
 				f->ip, (uint64_t)(op->a[2] + op->a[3]));
 		break;
@@ -1316,28 +1287,6 @@ static void compare_outcome(struct run *r, const struct top *op,
 
 /* ---------------- the run ---------------- */
 
-static int fd_op(enum op_kind k)
-{
-	switch (k) {
-	case OP_CLOSE:
-	case OP_WRITE:
-	case OP_PWRITE:
-	case OP_READ:
-	case OP_PREAD:
-	case OP_LSEEK:
-	case OP_FTRUNCATE:
-	case OP_FALLOCATE:
-	case OP_FCHMOD:
-	case OP_FCHOWN:
-	case OP_FSTAT:
-	case OP_FSYNC:
-	case OP_FDATASYNC:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static int mutating(enum op_kind k)
 {
 	switch (k) {
@@ -1361,7 +1310,7 @@ static void run_op(struct run *r, const struct top *op)
 {
 	struct outcome want, got;
 
-	if (fd_op(op->kind) && op->a[0] >= 0 && op->a[0] < MAX_FDS &&
+	if (op_uses_fd(op->kind) && op->a[0] >= 0 && op->a[0] < MAX_FDS &&
 	    r->stale[op->a[0]]) {
 		/* an fd opened before a crash or remount: skipped */
 		r->st->skipped_fd_ops++;

@@ -129,6 +129,8 @@ struct trace {
 
 /* Name of an operation kind ("open"). */
 const char *op_name(enum op_kind k);
+/* Does an op of kind k act on the trace fd in a[0]? */
+int op_uses_fd(enum op_kind k);
 /*
  * Parse a trace from text (len bytes).  Returns 0, or -1 with a message
  * naming the line in err (errsz bytes).
@@ -265,6 +267,27 @@ struct cdigest *cdigest_new(void);
 void cdigest_block(struct cdigest *d, uint64_t off, const uint8_t *blk,
 		   size_t len);
 void cdigest_end(struct cdigest *d, uint64_t size, uint8_t out[32]);
+
+/*
+ * ---------------- fd op semantics shared by the model and the runner
+ * (model.c) ----------------
+ */
+
+/*
+ * New offset of an lseek op (a[1] offset, a[2] whence) on an fd at offset
+ * off of a file of size bytes, or -EINVAL if it would be negative.
+ */
+int64_t lseek_target(const struct top *op, uint64_t off, uint64_t size);
+/*
+ * Checks of an ftruncate op on an fd opened with flags (OF_*) of a file
+ * of HAMMER2_OBJTYPE_* type: 0 if it may go on, else the negative errno.
+ */
+int64_t ftruncate_check(const struct top *op, int flags, int type);
+/*
+ * Checks of a fallocate op (a[1] mode, a[2] offset, a[3] length) as
+ * ftruncate_check, in Linux's order of precedence.
+ */
+int64_t fallocate_check(const struct top *op, int flags, int type);
 
 /* ---------------- the path walker (model.c) ---------------- */
 

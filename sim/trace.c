@@ -73,6 +73,28 @@ const char *op_name(enum op_kind k)
 	return k > OP_NONE && k < OP_MAX ? optab[k].name : "?";
 }
 
+int op_uses_fd(enum op_kind k)
+{
+	switch (k) {
+	case OP_CLOSE:
+	case OP_WRITE:
+	case OP_PWRITE:
+	case OP_READ:
+	case OP_PREAD:
+	case OP_LSEEK:
+	case OP_FTRUNCATE:
+	case OP_FALLOCATE:
+	case OP_FCHMOD:
+	case OP_FCHOWN:
+	case OP_FSTAT:
+	case OP_FSYNC:
+	case OP_FDATASYNC:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int pct_ok(unsigned char c)
 {
 	return isalnum(c) || strchr("._-/+,@~:", c) != NULL;

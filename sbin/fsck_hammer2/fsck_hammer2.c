@@ -99,23 +99,6 @@ static void print_line(void *arg, const char *line)
 	puts(line);
 }
 
-static const char *size_str(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)bytes;
-	int u = 0;
-
-	while (v >= 1024.0 && u < 5) {
-		v /= 1024.0;
-		++u;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%ju B", (uintmax_t)bytes);
-	else
-		snprintf(buf, len, "%.2f %s", v, units[u]);
-	return buf;
-}
-
 int main(int argc, char **argv)
 {
 	struct hammer2_fsck_result res;
@@ -190,7 +173,7 @@ int main(int argc, char **argv)
 	}
 	if (!(flags & HAMMER2_FSCK_QUIET))
 		printf("** %s: checking HAMMER2 volume (%s, read-only)\n",
-		       dev.path, size_str(dev_size, sz, sizeof(sz)));
+		       dev.path, hammer2_size_str(dev_size, sz, sizeof(sz)));
 
 	error = hammer2_fsck(&dev_ops, &dev, dev_size, flags, print_line, NULL,
 			     &res);
@@ -200,7 +183,7 @@ int main(int argc, char **argv)
 				"%s: %s: too small (%s) to hold a HAMMER2 "
 				"volume header\n",
 				progname, dev.path,
-				size_str(dev_size, sz, sizeof(sz)));
+				hammer2_size_str(dev_size, sz, sizeof(sz)));
 		else
 			fprintf(stderr,
 				"%s: %s: not a HAMMER2 file system (no volume "

@@ -190,6 +190,20 @@ static int h2_read_volhdrs(struct h2cli *c, struct h2_volhdrs *vh)
 	return 0;
 }
 
+/*
+ * Open the image read-only (the device too if need_dev, as h2cli_open())
+ * and read its volume header copies into *vh.  Returns 0, or nonzero
+ * with the reason printed and the image closed again.
+ */
+static int h2_open_volhdrs(struct h2cli *c, int need_dev, struct h2_volhdrs *vh)
+{
+	if (h2cli_open(c, 1, need_dev) || h2_read_volhdrs(c, vh)) {
+		h2cli_close(c);
+		return 1;
+	}
+	return 0;
+}
+
 /* Format bytes as "N (x.yz UNIT)". */
 static const char *h2_fmt_bytes(uint64_t v, char *buf, size_t sz)
 {
@@ -249,12 +263,8 @@ int cmd_info(struct h2cli *c, int ac, char **av)
 	int i, nvalid = 0, npresent = 0, rc;
 
 	h2_noargs(ac, av);
-	if (h2cli_open(c, 1, 1))
-		return h2cli_close(c), H2_EXIT_FAIL;
-	if (h2_read_volhdrs(c, &vh)) {
-		h2cli_close(c);
+	if (h2_open_volhdrs(c, 1, &vh))
 		return H2_EXIT_FAIL;
-	}
 	for (i = 0; i < HAMMER2_NUM_VOLHDRS; i++) {
 		npresent += vh.present[i];
 		nvalid += vh.valid[i];
@@ -342,12 +352,8 @@ int cmd_volhdr(struct h2cli *c, int ac, char **av)
 	int i, j;
 
 	h2_noargs(ac, av);
-	if (h2cli_open(c, 1, 0))
-		return h2cli_close(c), H2_EXIT_FAIL;
-	if (h2_read_volhdrs(c, &vh)) {
-		h2cli_close(c);
+	if (h2_open_volhdrs(c, 0, &vh))
 		return H2_EXIT_FAIL;
-	}
 	vd = vh.vd;
 	for (i = 0; i < HAMMER2_NUM_VOLHDRS; i++) {
 		if (!vh.present[i])
@@ -709,12 +715,8 @@ static int h2_walk_cmd(struct h2cli *c, int ac, char **av, int freemap)
 
 	h2_noargs(ac, av);
 	/* open the library if it agrees; the raw reader otherwise */
-	if (h2cli_open(c, 1, 0))
-		return h2cli_close(c), H2_EXIT_FAIL;
-	if (h2_read_volhdrs(c, &vh)) {
-		h2cli_close(c);
+	if (h2_open_volhdrs(c, 0, &vh))
 		return H2_EXIT_FAIL;
-	}
 	memset(&w, 0, sizeof(w));
 	w.c = c;
 	w.freemap = freemap;

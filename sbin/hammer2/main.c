@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hammer2_cli.h"
+#include "hammer2_tools.h"
 
 const char *h2_progname = "hammer2";
 
@@ -397,28 +398,7 @@ const char *h2_check_str(int check)
 /* Names of blockref types, as DragonFly's hammer2 show spells them. */
 const char *h2_breftype_str(int type)
 {
-	switch (type) {
-	case HAMMER2_BREF_TYPE_EMPTY:
-		return "empty";
-	case HAMMER2_BREF_TYPE_INODE:
-		return "inode";
-	case HAMMER2_BREF_TYPE_INDIRECT:
-		return "indblk";
-	case HAMMER2_BREF_TYPE_DATA:
-		return "data";
-	case HAMMER2_BREF_TYPE_DIRENT:
-		return "dirent";
-	case HAMMER2_BREF_TYPE_FREEMAP_NODE:
-		return "fmapnode";
-	case HAMMER2_BREF_TYPE_FREEMAP_LEAF:
-		return "fbitmap";
-	case HAMMER2_BREF_TYPE_FREEMAP:
-		return "freemap";
-	case HAMMER2_BREF_TYPE_VOLUME:
-		return "volume";
-	default:
-		return "unknown";
-	}
+	return hammer2_bref_type_name(type, 1);
 }
 
 /* Names of PFS types. */

@@ -11,64 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "h2test.h"
 #include "hammer2_vfsops.h"
+#include "ramdisk.h"
 
 /* ---------------- RAM disk ---------------- */
-
-struct ramdisk {
-	uint8_t *buf;
-	uint64_t size;
-	uint64_t reads, writes, flushes;
-	int fail_writes; /* nonzero: writes fail with EIO */
-	uint64_t now;
-};
-
-static int rd_read(void *ctx, void *buf, size_t bytes, uint64_t off)
-{
-	struct ramdisk *rd = ctx;
-
-	if (off + bytes > rd->size)
-		return EIO;
-	memcpy(buf, rd->buf + off, bytes);
-	rd->reads++;
-	return 0;
-}
-
-static int rd_write(void *ctx, const void *buf, size_t bytes, uint64_t off)
-{
-	struct ramdisk *rd = ctx;
-
-	if (rd->fail_writes || off + bytes > rd->size)
-		return EIO;
-	memcpy(rd->buf + off, buf, bytes);
-	rd->writes++;
-	return 0;
-}
-
-static int rd_flush(void *ctx)
-{
-	((struct ramdisk *)ctx)->flushes++;
-	return 0;
-}
-
-static uint64_t rd_time(void *ctx)
-{
-	return ((struct ramdisk *)ctx)->now += 1000;
-}
-
-static void rd_random(void *ctx, void *buf, size_t bytes)
-{
-	(void)ctx;
-	memset(buf, 0x5a, bytes);
-}
-
-static const struct hammer2_devops rd_ops = {
-	rd_read, rd_write, rd_flush, rd_time, rd_random,
-};
 
 /* Format an image of size bytes with newfs_hammer2 and load it. */
 static struct ramdisk *rd_new(uint64_t size, const char *nfsopts)
@@ -89,31 +38,16 @@ static struct ramdisk *rd_new(uint64_t size, const char *nfsopts)
 		 nfsopts ? nfsopts : "", (unsigned long long)size, path);
 	if (system(cmd) != 0)
 		return NULL;
-	rd = calloc(1, sizeof(*rd));
-	rd->size = size;
-	rd->now = 1700000000000000ULL;
 	/* a private mapping: untouched (sparse) space costs no memory */
 	fd = open(path, O_RDONLY);
 	unlink(path);
-	if (fd < 0) {
-		free(rd);
+	if (fd < 0)
 		return NULL;
-	}
-	rd->buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	rd = rd_map(size, fd);
 	close(fd);
-	if (rd->buf == MAP_FAILED) {
-		free(rd);
-		return NULL;
-	}
+	if (rd)
+		rd->fixed_random = 1;
 	return rd;
-}
-
-static void rd_free(struct ramdisk *rd)
-{
-	if (rd) {
-		munmap(rd->buf, rd->size);
-		free(rd);
-	}
 }
 
 struct fs {
@@ -137,26 +71,24 @@ static int fs_mount(struct ramdisk *rd, struct fs *fs, int flags)
 	return 0;
 }
 
+/*
+ * A fresh 1 GiB RAM disk formatted with newfs options nfsopts (NULL for
+ * none) and mounted read-write on *fs; both asserted (fatal).
+ */
+static struct ramdisk *fs_new(struct fs *fs, const char *nfsopts)
+{
+	struct ramdisk *rd = rd_new(1ULL << 30, nfsopts);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, fs, 0), 0);
+	return rd;
+}
+
 static int fs_umount(struct fs *fs)
 {
 	hammer2_inode_drop(fs->root);
 	hammer2_pfs_unmount(fs->pmp);
 	return hammer2_dev_close(fs->hmp);
-}
-
-static hammer2_inode_t *mkfile(hammer2_inode_t *dip, const char *name,
-			       uint8_t type)
-{
-	struct hammer2_vattr va;
-	hammer2_inode_t *ip = NULL;
-	int error;
-
-	memset(&va, 0, sizeof(va));
-	va.type = type;
-	va.mode = type == HAMMER2_OBJTYPE_DIRECTORY ? 0755 : 0644;
-	error = hammer2_vop_create(dip, name, strlen(name), &va, NULL, 0, &ip);
-	CU_ASSERT_EQUAL(error, 0);
-	return ip;
 }
 
 /* Deterministic content: byte i of stream s. */
@@ -227,13 +159,12 @@ static void test_roundtrip_sizes(void)
 	static const uint64_t sizes[] = { 0,	 1,	 511,	 512,	513,
 					  1023,	 1024,	 4095,	 65535, 65536,
 					  65537, 300000, 1048583 };
-	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct ramdisk *rd;
 	struct fs fs;
 	char name[32];
 	size_t i;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, NULL);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		hammer2_inode_t *ip;
 		uint8_t *buf = malloc(sizes[i] + 1);
@@ -282,14 +213,13 @@ static void test_roundtrip_sizes(void)
  */
 static void test_cow_realloc(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct ramdisk *rd;
 	uint8_t buf[65536], old[65536];
 	hammer2_off_t off1, off2;
 	hammer2_inode_t *ip;
 	struct fs fs;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, NULL);
 	ip = mkfile(fs.root, "cow", HAMMER2_OBJTYPE_REGFILE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ip);
 	fill(buf, sizeof(buf), 1, 0);
@@ -318,13 +248,12 @@ static void test_cow_realloc(void)
  */
 static void test_crash_before_header(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct ramdisk *rd;
 	uint8_t *saved, buf[4096];
 	hammer2_inode_t *ip;
 	struct fs fs;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, NULL);
 	ip = mkfile(fs.root, "keep", HAMMER2_OBJTYPE_REGFILE);
 	fill(buf, sizeof(buf), 3, 0);
 	hammer2_vop_write(ip, buf, sizeof(buf), 0);
@@ -403,7 +332,7 @@ static int listed(struct listing *l, const char *name)
  */
 static void test_readdir_cookies(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct ramdisk *rd;
 	struct listing *l = calloc(1, sizeof(*l));
 	hammer2_inode_t *dir, *ip;
 	uint64_t cookie = 0;
@@ -411,8 +340,7 @@ static void test_readdir_cookies(void)
 	char name[16];
 	int i, round = 0, ok = 1;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, NULL);
 	dir = mkfile(fs.root, "d", HAMMER2_OBJTYPE_DIRECTORY);
 	for (i = 0; i < 300; i++) {
 		snprintf(name, sizeof(name), "stay%03d", i);
@@ -469,14 +397,13 @@ static void test_readdir_cookies(void)
 /* Directory operations and their errno values. */
 static void test_dirops_errno(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct ramdisk *rd;
 	hammer2_inode_t *a, *b, *f, *ip;
 	struct hammer2_vattr va;
 	struct fs fs;
 	char lname[300];
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, NULL);
 	a = mkfile(fs.root, "a", HAMMER2_OBJTYPE_DIRECTORY);
 	b = mkfile(a, "b", HAMMER2_OBJTYPE_DIRECTORY);
 	f = mkfile(fs.root, "f", HAMMER2_OBJTYPE_REGFILE);
@@ -540,14 +467,13 @@ static void test_dirops_errno(void)
  */
 static void test_compression_realloc(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct ramdisk *rd;
 	uint8_t buf[65536];
 	hammer2_off_t off1, off2;
 	hammer2_inode_t *ip;
 	struct fs fs;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, NULL);
 	ip = mkfile(fs.root, "c", HAMMER2_OBJTYPE_REGFILE);
 	memset(buf, 'a', sizeof(buf));
 	hammer2_vop_write(ip, buf, sizeof(buf), 0);
@@ -576,7 +502,7 @@ static void test_compression_realloc(void)
  */
 static void test_freemap_alloc(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, "-c none");
+	struct ramdisk *rd;
 	uint8_t *buf = malloc(1 << 20);
 	struct hammer2_statfs st0, st1, st2;
 	hammer2_inode_t *ip;
@@ -585,8 +511,7 @@ static void test_freemap_alloc(void)
 	struct fs fs;
 	int contiguous = 1, i;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, "-c none");
 	CU_ASSERT_EQUAL(hammer2_vfs_statfs(fs.pmp, &st0), 0);
 	ip = mkfile(fs.root, "big", HAMMER2_OBJTYPE_REGFILE);
 	fill(buf, 1 << 20, 5, 0);
@@ -617,15 +542,14 @@ static void test_freemap_alloc(void)
 /* A full volume gives ENOSPC and loses nothing already synced. */
 static void test_enospc(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, "-c none");
+	struct ramdisk *rd;
 	uint8_t *buf = malloc(1 << 20);
 	hammer2_inode_t *ip;
 	struct fs fs;
 	ssize_t n = 0;
 	uint64_t off = 0;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, "-c none");
 	ip = mkfile(fs.root, "safe", HAMMER2_OBJTYPE_REGFILE);
 	fill(buf, 100000, 6, 0);
 	hammer2_vop_write(ip, buf, 100000, 0);
@@ -656,14 +580,13 @@ static void test_enospc(void)
 /* A flipped byte in a data block gives EIO, never a crash. */
 static void test_corrupt_block_eio(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct ramdisk *rd;
 	uint8_t buf[8192];
 	hammer2_inode_t *ip;
 	hammer2_off_t off;
 	struct fs fs;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, NULL);
 	ip = mkfile(fs.root, "x", HAMMER2_OBJTYPE_REGFILE);
 	fill(buf, sizeof(buf), 8, 0);
 	hammer2_vop_write(ip, buf, sizeof(buf), 0);
@@ -683,15 +606,14 @@ static void test_corrupt_block_eio(void)
 /* An unlinked file stays readable while referenced (open). */
 static void test_unlink_open(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct ramdisk *rd;
 	uint8_t buf[200000];
 	hammer2_inode_t *ip;
 	struct hammer2_vattr va;
 	struct fs fs;
 	int k;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, NULL);
 	ip = mkfile(fs.root, "open", HAMMER2_OBJTYPE_REGFILE);
 	fill(buf, sizeof(buf), 10, 0);
 	hammer2_vop_write(ip, buf, sizeof(buf), 0);
@@ -717,13 +639,12 @@ static void test_unlink_open(void)
 /* Truncate shrinks, zeroes tails and leaves holes; holes read as zero. */
 static void test_truncate_holes(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct ramdisk *rd;
 	uint8_t buf[200000], got[200000];
 	hammer2_inode_t *ip;
 	struct fs fs;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, NULL);
 	ip = mkfile(fs.root, "t", HAMMER2_OBJTYPE_REGFILE);
 	fill(buf, sizeof(buf), 11, 0);
 	hammer2_vop_write(ip, buf, sizeof(buf), 0);
@@ -750,14 +671,13 @@ static void test_truncate_holes(void)
 /* The chain cache stays bounded on a tree much larger than its limit. */
 static void test_memory_bounded(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct ramdisk *rd;
 	hammer2_inode_t *d, *ip;
 	struct fs fs;
 	char name[32];
 	int i, found = 0;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, NULL);
 	fs.hmp->lru_limit = 256;
 	d = mkfile(fs.root, "many", HAMMER2_OBJTYPE_DIRECTORY);
 	for (i = 0; i < 5000; i++) {
@@ -791,14 +711,13 @@ static void test_memory_bounded(void)
  */
 static void test_incompressible_heuristic(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct ramdisk *rd;
 	uint8_t buf[65536];
 	hammer2_inode_t *ip, *ctl;
 	struct fs fs;
 	int i, raw = 0;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, NULL);
 	ip = mkfile(fs.root, "rand", HAMMER2_OBJTYPE_REGFILE);
 	ctl = mkfile(fs.root, "ctl", HAMMER2_OBJTYPE_REGFILE);
 	for (i = 0; i < 10; i++) {
@@ -826,7 +745,7 @@ static void test_incompressible_heuristic(void)
  */
 static void test_hardlinks(void)
 {
-	struct ramdisk *rd = rd_new(1ULL << 30, NULL);
+	struct ramdisk *rd;
 	hammer2_inode_t *a, *b, *c, *f, *ip, *ip2;
 	struct listing *l = calloc(1, sizeof(*l));
 	struct hammer2_vattr va;
@@ -834,8 +753,7 @@ static void test_hardlinks(void)
 	uint8_t buf[70000];
 	struct fs fs;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	rd = fs_new(&fs, NULL);
 	a = mkfile(fs.root, "a", HAMMER2_OBJTYPE_DIRECTORY);
 	b = mkfile(fs.root, "b", HAMMER2_OBJTYPE_DIRECTORY);
 	c = mkfile(fs.root, "c", HAMMER2_OBJTYPE_DIRECTORY);

@@ -663,6 +663,27 @@ static void check_real(const struct real_expect *e)
 	free(t2);
 }
 
+/*
+ * Import the real capture WORKLOADS file, asserting that it imports: the
+ * trace (the caller frees) with its stats in *st, or NULL if the capture
+ * is absent (which is said unless quiet).
+ */
+static char *import_real(const char *file, struct import_stats *st, int quiet)
+{
+	char path[256];
+	char *t;
+
+	snprintf(path, sizeof(path), WORKLOADS "%s", file);
+	if (access(path, R_OK) != 0) {
+		if (!quiet)
+			printf("\n  %s absent, skipped\n", path);
+		return NULL;
+	}
+	t = import_file(path, st, NULL, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	return t;
+}
+
 static void test_real_untar(void)
 {
 	static const struct real_expect e = { "untar-headers.strace.gz",
@@ -673,16 +694,11 @@ static void test_real_untar(void)
 
 static void test_real_untar_creates(void)
 {
-	char path[] = WORKLOADS "untar-headers.strace.gz";
 	struct import_stats st;
-	char *t;
+	char *t = import_real("untar-headers.strace.gz", &st, 0);
 
-	if (access(path, R_OK) != 0) {
-		printf("\n  %s absent, skipped\n", path);
+	if (t == NULL)
 		return;
-	}
-	t = import_file(path, &st, NULL, NULL);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_EQUAL(count_prefix(t, "open "),
 			800 + 0); /* each header created once */
 	CU_ASSERT_EQUAL(count_prefix(t, "mkdir "), 32);
@@ -695,15 +711,13 @@ static void test_real_git(void)
 {
 	static const struct real_expect e = { "git-workflow.strace.gz",
 					      "rename ", 27, 7000 };
-	char path[] = WORKLOADS "git-workflow.strace.gz";
 	struct import_stats st;
 	char *t;
 
 	check_real(&e);
-	if (access(path, R_OK) != 0)
+	t = import_real(e.file, &st, 1);
+	if (t == NULL)
 		return;
-	t = import_file(path, &st, NULL, NULL);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_EQUAL(count_prefix(t, "link "), 101);
 	CU_ASSERT_EQUAL(count_prefix(t, "symlink "), 1);
 	CU_ASSERT_EQUAL(count_prefix(t, "fsync "), 3);
@@ -716,15 +730,13 @@ static void test_real_sqlite(void)
 {
 	static const struct real_expect e = { "sqlite-txn.strace.gz",
 					      "fdatasync ", 812, 40000 };
-	char path[] = WORKLOADS "sqlite-txn.strace.gz";
 	struct import_stats st;
 	char *t;
 
 	check_real(&e);
-	if (access(path, R_OK) != 0)
+	t = import_real(e.file, &st, 1);
+	if (t == NULL)
 		return;
-	t = import_file(path, &st, NULL, NULL);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	/* the VACUUM temp file lives in /var/tmp: its writes are skipped */
 	CU_ASSERT(count_prefix(t, "pwrite ") > 30000);
 	CU_ASSERT_EQUAL(count_prefix(t, "unlink /db.sqlite-journal = 0"), 202);

@@ -503,6 +503,36 @@ static void test_uuid(void)
 
 static void test_misc(void)
 {
+	/* HAMMER2_ERROR_* (or a mix) and the errno it stands for */
+	static const struct {
+		int error, errnum;
+	} errmap[] = {
+		{ 0, 0 },
+		{ HAMMER2_ERROR_EIO, EIO },
+		{ HAMMER2_ERROR_CHECK, EIO },
+		{ HAMMER2_ERROR_BADBREF, EIO },
+		{ HAMMER2_ERROR_ENOSPC, ENOSPC },
+		{ HAMMER2_ERROR_ENOENT, ENOENT },
+		{ HAMMER2_ERROR_ENOTEMPTY, ENOTEMPTY },
+		{ HAMMER2_ERROR_EAGAIN, EAGAIN },
+		{ HAMMER2_ERROR_ENOTDIR, ENOTDIR },
+		{ HAMMER2_ERROR_EISDIR, EISDIR },
+		{ HAMMER2_ERROR_EINPROGRESS, EINPROGRESS },
+		{ HAMMER2_ERROR_EINVAL, EINVAL },
+		{ HAMMER2_ERROR_EEXIST, EEXIST },
+		{ HAMMER2_ERROR_EDEADLK, EDEADLK },
+		{ HAMMER2_ERROR_ESRCH, ESRCH },
+		{ HAMMER2_ERROR_ETIMEDOUT, ETIMEDOUT },
+		{ HAMMER2_ERROR_ENOMEM, ENOMEM },
+		{ HAMMER2_ERROR_ENAMETOOLONG, ENAMETOOLONG },
+		{ HAMMER2_ERROR_EROFS, EROFS },
+		{ HAMMER2_ERROR_EFBIG, EFBIG },
+		{ HAMMER2_ERROR_EXDEV, EXDEV },
+		{ HAMMER2_ERROR_EPERM, EPERM },
+		{ HAMMER2_ERROR_EOF, EIO },
+		{ HAMMER2_ERROR_ENOENT | HAMMER2_ERROR_CHECK, EIO },
+	};
+	size_t i;
 	uint8_t buf[100];
 
 	CU_ASSERT_EQUAL(hammer2_bytes_to_radix(0), 10);
@@ -522,36 +552,14 @@ static void test_misc(void)
 	buf[0] = 1;
 	CU_ASSERT(!hammer2_is_zero(buf, 1));
 
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(0), 0);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_EIO), EIO);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_CHECK), EIO);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_BADBREF), EIO);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_ENOSPC), ENOSPC);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_ENOENT), ENOENT);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_ENOTEMPTY),
-			ENOTEMPTY);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_EAGAIN), EAGAIN);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_ENOTDIR), ENOTDIR);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_EISDIR), EISDIR);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_EINPROGRESS),
-			EINPROGRESS);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_EINVAL), EINVAL);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_EEXIST), EEXIST);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_EDEADLK), EDEADLK);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_ESRCH), ESRCH);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_ETIMEDOUT),
-			ETIMEDOUT);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_ENOMEM), ENOMEM);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_ENAMETOOLONG),
-			ENAMETOOLONG);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_EROFS), EROFS);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_EFBIG), EFBIG);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_EXDEV), EXDEV);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_EPERM), EPERM);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_EOF), EIO);
-	CU_ASSERT_EQUAL(hammer2_error_to_errno(HAMMER2_ERROR_ENOENT |
-					       HAMMER2_ERROR_CHECK),
-			EIO);
+	for (i = 0; i < sizeof(errmap) / sizeof(errmap[0]); i++) {
+		int e = hammer2_error_to_errno(errmap[i].error);
+
+		CU_ASSERT_EQUAL(e, errmap[i].errnum);
+		if (e != errmap[i].errnum)
+			printf("\n  error 0x%x: errno %d, want %d\n",
+			       errmap[i].error, e, errmap[i].errnum);
+	}
 }
 
 static void test_mutex(void)

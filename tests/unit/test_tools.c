@@ -10,111 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "h2test.h"
 #include "hammer2_tools.h"
 #include "hammer2_vfsops.h"
+#include "ramdisk.h"
 
 #define GIB (1024ULL * 1024 * 1024)
 
 /* ---------------- RAM disk ---------------- */
 
-struct ramdisk {
-	uint8_t *buf;
-	uint64_t size;
-	uint64_t reads, writes, flushes;
-	uint64_t fail_read_off; /* reads covering this offset fail (EIO) */
-	int fail_reads;
-	int fail_writes; /* nonzero: writes fail with EIO */
-	uint64_t now;
-	uint64_t seed;
-};
-
-static int rd_read(void *ctx, void *buf, size_t bytes, uint64_t off)
-{
-	struct ramdisk *rd = ctx;
-
-	if (off > rd->size || bytes > rd->size - off)
-		return EIO;
-	if (rd->fail_reads && off <= rd->fail_read_off &&
-	    rd->fail_read_off < off + bytes)
-		return EIO;
-	memcpy(buf, rd->buf + off, bytes);
-	rd->reads++;
-	return 0;
-}
-
-static int rd_write(void *ctx, const void *buf, size_t bytes, uint64_t off)
-{
-	struct ramdisk *rd = ctx;
-
-	if (rd->fail_writes || off > rd->size || bytes > rd->size - off)
-		return EIO;
-	memcpy(rd->buf + off, buf, bytes);
-	rd->writes++;
-	return 0;
-}
-
-static int rd_flush(void *ctx)
-{
-	((struct ramdisk *)ctx)->flushes++;
-	return 0;
-}
-
-static uint64_t rd_time(void *ctx)
-{
-	return ((struct ramdisk *)ctx)->now += 1000;
-}
-
-/* splitmix64 stream: deterministic uuids. */
-static void rd_random(void *ctx, void *buf, size_t bytes)
-{
-	struct ramdisk *rd = ctx;
-	uint8_t *p = buf;
-
-	while (bytes > 0) {
-		uint64_t z = (rd->seed += 0x9E3779B97F4A7C15ULL);
-		size_t n = bytes < 8 ? bytes : 8;
-
-		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-		z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-		z ^= z >> 31;
-		memcpy(p, &z, n);
-		p += n;
-		bytes -= n;
-	}
-}
-
-static const struct hammer2_devops rd_ops = {
-	rd_read, rd_write, rd_flush, rd_time, rd_random,
-};
-
 /* A zero-filled RAM disk of size bytes (NULL if it cannot be mapped). */
 static struct ramdisk *rd_new(uint64_t size)
 {
-	struct ramdisk *rd = calloc(1, sizeof(*rd));
-
-	if (rd == NULL)
-		return NULL;
-	rd->size = size;
-	rd->now = 1700000000000000ULL;
-	rd->seed = 42;
-	rd->buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (rd->buf == MAP_FAILED) {
-		free(rd);
-		return NULL;
-	}
-	return rd;
-}
-
-static void rd_free(struct ramdisk *rd)
-{
-	if (rd) {
-		munmap(rd->buf, rd->size);
-		free(rd);
-	}
+	return rd_map(size, -1);
 }
 
 /* A RAM disk of size bytes formatted with the default options. */
@@ -312,21 +221,6 @@ static void test_newfs_invalid(void)
 	CU_ASSERT_EQUAL(hammer2_newfs(&rd_ops, rd, GIB, &opts, &why), EIO);
 	CU_ASSERT_PTR_NOT_NULL(why);
 	rd_free(rd);
-}
-
-static hammer2_inode_t *mkfile(hammer2_inode_t *dip, const char *name,
-			       uint8_t type)
-{
-	struct hammer2_vattr va;
-	hammer2_inode_t *ip = NULL;
-	int error;
-
-	memset(&va, 0, sizeof(va));
-	va.type = type;
-	va.mode = type == HAMMER2_OBJTYPE_DIRECTORY ? 0755 : 0644;
-	error = hammer2_vop_create(dip, name, strlen(name), &va, NULL, 0, &ip);
-	CU_ASSERT_EQUAL(error, 0);
-	return ip;
 }
 
 /* Format, mount, create files, sync, close: fsck must find it clean. */

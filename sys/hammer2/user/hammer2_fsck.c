@@ -15,29 +15,33 @@
 /* Longest reported line; longer ones are truncated. */
 #define H2FSCK_LINE_MAX 1024
 
+/* Blockref type names: as fsck reports them and as hammer2 show does. */
+static const struct {
+	int type;
+	const char *name, *show;
+} bref_types[] = {
+	{ HAMMER2_BREF_TYPE_EMPTY, "empty", "empty" },
+	{ HAMMER2_BREF_TYPE_INODE, "inode", "inode" },
+	{ HAMMER2_BREF_TYPE_INDIRECT, "indirect", "indblk" },
+	{ HAMMER2_BREF_TYPE_DATA, "data", "data" },
+	{ HAMMER2_BREF_TYPE_DIRENT, "dirent", "dirent" },
+	{ HAMMER2_BREF_TYPE_FREEMAP_NODE, "freemap_node", "fmapnode" },
+	{ HAMMER2_BREF_TYPE_FREEMAP_LEAF, "freemap_leaf", "fbitmap" },
+	{ HAMMER2_BREF_TYPE_FREEMAP, "freemap", "freemap" },
+	{ HAMMER2_BREF_TYPE_VOLUME, "volume", "volume" },
+};
+
+const char *hammer2_bref_type_name(int type, int show)
+{
+	for (size_t i = 0; i < sizeof(bref_types) / sizeof(bref_types[0]); i++)
+		if (bref_types[i].type == type)
+			return show ? bref_types[i].show : bref_types[i].name;
+	return "unknown";
+}
+
 const char *h2fsck_type_name(int type)
 {
-	switch (type) {
-	case HAMMER2_BREF_TYPE_EMPTY:
-		return "empty";
-	case HAMMER2_BREF_TYPE_INODE:
-		return "inode";
-	case HAMMER2_BREF_TYPE_INDIRECT:
-		return "indirect";
-	case HAMMER2_BREF_TYPE_DATA:
-		return "data";
-	case HAMMER2_BREF_TYPE_DIRENT:
-		return "dirent";
-	case HAMMER2_BREF_TYPE_FREEMAP_NODE:
-		return "freemap_node";
-	case HAMMER2_BREF_TYPE_FREEMAP_LEAF:
-		return "freemap_leaf";
-	case HAMMER2_BREF_TYPE_FREEMAP:
-		return "freemap";
-	case HAMMER2_BREF_TYPE_VOLUME:
-		return "volume";
-	}
-	return "unknown";
+	return hammer2_bref_type_name(type, 0);
 }
 
 /* Hand one finished line to the caller's report function. */
@@ -144,7 +148,7 @@ int h2fsck_read(struct h2fsck *ctx, void *buf, size_t bytes, uint64_t off)
 	return 0;
 }
 
-static const char *size_str(uint64_t bytes, char *buf, size_t len)
+const char *hammer2_size_str(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
 	double v = (double)bytes;
@@ -374,14 +378,15 @@ static void report_summary(struct h2fsck *ctx)
 	    (uintmax_t)v[HAMMER2_BREF_TYPE_INDIRECT],
 	    (uintmax_t)v[HAMMER2_BREF_TYPE_DATA],
 	    (uintmax_t)v[HAMMER2_BREF_TYPE_DIRENT], (uintmax_t)ctx->empty[0],
-	    size_str(ctx->bytes[0], sz, sizeof(sz)));
+	    hammer2_size_str(ctx->bytes[0], sz, sizeof(sz)));
 	say(ctx,
 	    "freemap tree:    %ju blockrefs (%ju node, %ju leaf, %ju "
 	    "empty), %s",
 	    (uintmax_t)(f[1] + f[2] + f[3] + f[4] + f[5] + f[6] + f[7]),
 	    (uintmax_t)f[HAMMER2_BREF_TYPE_FREEMAP_NODE],
 	    (uintmax_t)f[HAMMER2_BREF_TYPE_FREEMAP_LEAF],
-	    (uintmax_t)ctx->empty[1], size_str(ctx->bytes[1], sz, sizeof(sz)));
+	    (uintmax_t)ctx->empty[1],
+	    hammer2_size_str(ctx->bytes[1], sz, sizeof(sz)));
 	say(ctx,
 	    "freemap:         %ju leaves, leaked %ju bytes, staged-free "
 	    "%ju bytes",

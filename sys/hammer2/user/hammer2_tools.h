@@ -23,6 +23,7 @@
 #ifndef HAMMER2_TOOLS_H
 #define HAMMER2_TOOLS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../hammer2.h"
@@ -135,5 +136,21 @@ struct hammer2_fsck_result {
 int hammer2_fsck(const struct hammer2_devops *ops, void *ctx, uint64_t size,
 		 int flags, void (*report)(void *arg, const char *line),
 		 void *arg, struct hammer2_fsck_result *res);
+
+/* ----- names for reports ----- */
+
+/*
+ * Name of a HAMMER2_BREF_TYPE_* value ("unknown" for others): as
+ * hammer2_fsck() reports it ("indirect", "freemap_leaf", ...), or with
+ * show nonzero as DragonFly's hammer2 show spells it ("indblk",
+ * "fbitmap", ...).
+ */
+const char *hammer2_bref_type_name(int type, int show);
+
+/*
+ * A size in bytes for people, into buf (len bytes), which is returned:
+ * "N B" below 1 KiB, else two decimals and a binary unit ("1.50 GiB").
+ */
+const char *hammer2_size_str(uint64_t bytes, char *buf, size_t len);
 
 #endif /* HAMMER2_TOOLS_H */

@@ -1,0 +1,156 @@
+/*
+ * ramdisk.h - a RAM disk behind struct hammer2_devops for the unit tests.
+ *
+ * The disk is a private mapping (of an image file, or anonymous with
+ * MAP_NORESERVE so that a large volume only costs the pages written).  It
+ * counts reads, writes and flushes, can fail reads of one offset or all
+ * writes with EIO, runs a clock that advances 1 ms a call, and hands out
+ * deterministic "random" bytes.  mkfile() creates files on a file system
+ * mounted from one.
+ */
+#ifndef H2TEST_RAMDISK_H
+#define H2TEST_RAMDISK_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <CUnit/CUnit.h>
+
+#include "hammer2_vfsops.h"
+
+struct ramdisk {
+	uint8_t *buf;
+	uint64_t size;
+	uint64_t reads, writes, flushes;
+	uint64_t fail_read_off; /* reads covering this offset fail (EIO) */
+	int fail_reads;
+	int fail_writes; /* nonzero: writes fail with EIO */
+	uint64_t now;
+	uint64_t seed;	  /* state of the splitmix64 random stream */
+	int fixed_random; /* nonzero: random bytes are all 0x5a instead */
+};
+
+/* devops read: bytes at off, EIO outside the disk or on a failing read. */
+static inline int rd_read(void *ctx, void *buf, size_t bytes, uint64_t off)
+{
+	struct ramdisk *rd = ctx;
+
+	if (off > rd->size || bytes > rd->size - off)
+		return EIO;
+	if (rd->fail_reads && off <= rd->fail_read_off &&
+	    rd->fail_read_off < off + bytes)
+		return EIO;
+	memcpy(buf, rd->buf + off, bytes);
+	rd->reads++;
+	return 0;
+}
+
+/* devops write: bytes at off, EIO outside the disk or if writes fail. */
+static inline int rd_write(void *ctx, const void *buf, size_t bytes,
+			   uint64_t off)
+{
+	struct ramdisk *rd = ctx;
+
+	if (rd->fail_writes || off > rd->size || bytes > rd->size - off)
+		return EIO;
+	memcpy(rd->buf + off, buf, bytes);
+	rd->writes++;
+	return 0;
+}
+
+/* devops flush: only counted. */
+static inline int rd_flush(void *ctx)
+{
+	((struct ramdisk *)ctx)->flushes++;
+	return 0;
+}
+
+/* devops clock: microseconds, 1 ms later on every call. */
+static inline uint64_t rd_time(void *ctx)
+{
+	return ((struct ramdisk *)ctx)->now += 1000;
+}
+
+/* devops random: the splitmix64 stream (deterministic uuids) or 0x5a. */
+static inline void rd_random(void *ctx, void *buf, size_t bytes)
+{
+	struct ramdisk *rd = ctx;
+	uint8_t *p = buf;
+
+	if (rd->fixed_random) {
+		memset(buf, 0x5a, bytes);
+		return;
+	}
+	while (bytes > 0) {
+		uint64_t z = (rd->seed += 0x9E3779B97F4A7C15ULL);
+		size_t n = bytes < 8 ? bytes : 8;
+
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+		z ^= z >> 31;
+		memcpy(p, &z, n);
+		p += n;
+		bytes -= n;
+	}
+}
+
+static const struct hammer2_devops rd_ops = {
+	rd_read, rd_write, rd_flush, rd_time, rd_random,
+};
+
+/*
+ * A RAM disk of size bytes: a private mapping of the image file open on
+ * fd, or for fd < 0 a zero-filled anonymous one.  NULL if it cannot be
+ * mapped.  The caller may close fd afterwards.
+ */
+static inline struct ramdisk *rd_map(uint64_t size, int fd)
+{
+	struct ramdisk *rd = calloc(1, sizeof(*rd));
+	int flags = fd < 0 ? MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE :
+			     MAP_PRIVATE;
+
+	if (rd == NULL)
+		return NULL;
+	rd->size = size;
+	rd->now = 1700000000000000ULL;
+	rd->seed = 42;
+	rd->buf = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
+	if (rd->buf == MAP_FAILED) {
+		free(rd);
+		return NULL;
+	}
+	return rd;
+}
+
+/* Unmap and free a RAM disk (NULL is a no-op). */
+static inline void rd_free(struct ramdisk *rd)
+{
+	if (rd) {
+		munmap(rd->buf, rd->size);
+		free(rd);
+	}
+}
+
+/*
+ * Create name of the given type (mode 0755 for a directory, else 0644) in
+ * dip, asserting success; the new inode, referenced, or NULL.
+ */
+static inline hammer2_inode_t *mkfile(hammer2_inode_t *dip, const char *name,
+				      uint8_t type)
+{
+	struct hammer2_vattr va;
+	hammer2_inode_t *ip = NULL;
+	int error;
+
+	memset(&va, 0, sizeof(va));
+	va.type = type;
+	va.mode = type == HAMMER2_OBJTYPE_DIRECTORY ? 0755 : 0644;
+	error = hammer2_vop_create(dip, name, strlen(name), &va, NULL, 0, &ip);
+	CU_ASSERT_EQUAL(error, 0);
+	return ip;
+}
+
+#endif /* H2TEST_RAMDISK_H */
