@@ -1,23 +1,32 @@
 /*
- * hammer2_module.c - module entry points.
- *
- * For now the module only carries the core (proving it builds and links
- * against kernel exports alone); the VFS glue registers the filesystem in
- * a later change.
+ * hammer2_module.c - module entry points: register the "hammer2"
+ * filesystem type (hammer2_vfs.c) and its inode cache.
  */
-#include "hammer2_os.h"
+#include "linux/hammer2_glue.h"
 
 #include <linux/init.h>
 #include <linux/module.h>
 
 static int __init hammer2_module_init(void)
 {
-	hammer2_log("core loaded");
+	int err;
+
+	err = h2_inode_cache_init();
+	if (err)
+		return err;
+	err = register_filesystem(&hammer2_fs_type);
+	if (err) {
+		h2_inode_cache_destroy();
+		return err;
+	}
+	hammer2_log("filesystem registered");
 	return 0;
 }
 
 static void __exit hammer2_module_exit(void)
 {
+	unregister_filesystem(&hammer2_fs_type);
+	h2_inode_cache_destroy();
 	hammer2_os_linux_exit();
 }
 
@@ -25,6 +34,7 @@ module_init(hammer2_module_init);
 module_exit(hammer2_module_exit);
 
 MODULE_LICENSE("Dual BSD/GPL");
-MODULE_DESCRIPTION("HAMMER2 filesystem (DragonFly BSD) core");
+MODULE_DESCRIPTION("HAMMER2 filesystem (DragonFly BSD)");
+MODULE_ALIAS_FS("hammer2");
 /* libcrc32c needs a crc32c crypto driver (crc32c-intel or crc32c_generic) */
 MODULE_SOFTDEP("pre: crc32c");

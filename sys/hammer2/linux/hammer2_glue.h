@@ -1,0 +1,92 @@
+/*
+ * hammer2_glue.h - internal interface of the Linux VFS glue
+ * (hammer2_vfs.c, hammer2_vnops.c, hammer2_bdev.c).
+ *
+ * Locking model: the core serialises itself on the device lock
+ * (hmp->lock), which every hammer2_vfsops.h call takes and releases.  The
+ * glue never holds it across a call into the VFS or the page cache, and
+ * never passes user memory to the core: a page fault inside a core call
+ * could re-enter the filesystem (read_folio) and deadlock on that lock.
+ * The VFS locks (i_rwsem, folio locks, s_umount) are always taken before,
+ * never inside, a core call.
+ *
+ * Only included by the glue's .c files, after the kernel headers.
+ */
+#ifndef HAMMER2_GLUE_H
+#define HAMMER2_GLUE_H
+
+#include "hammer2_vfsops.h"
+
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/workqueue.h>
+
+#define H2_SUPER_MAGIC 0x48414d32 /* "HAM2": statfs f_type */
+#define H2_FLUSH_INTERVAL (5 * HZ)
+
+/* The hammer2_devops context of one block device (hammer2_bdev.c). */
+struct h2_bdev {
+	struct block_device *bdev;
+	u64 bytes; /* device size */
+};
+
+extern const struct hammer2_devops h2_bdev_ops;
+
+/*
+ * One opened HAMMER2 device, shared by every super block mounting a PFS
+ * of it (hammer2_vfs.c).  refs counts those super blocks, nrw the
+ * writable ones; the core device is read-only while nrw is 0.  Protected
+ * by the global device-list mutex in hammer2_vfs.c.
+ */
+struct h2_dev {
+	struct list_head list;
+	struct h2_bdev io;
+	hammer2_dev_t *hmp;
+	int refs;
+	int nrw;
+	struct delayed_work flush_work; /* periodic hammer2_vfs_sync */
+	int flush_err;			/* last flusher errno (logged once) */
+};
+
+/* Per super block (s_fs_info). */
+struct h2_sb_info {
+	struct h2_dev *dev;
+	hammer2_pfs_t *pmp;
+	dev_t anon_dev; /* s_dev when another PFS of the bdev owns bd_dev */
+	bool rw;	/* counted in dev->nrw */
+	bool want_anon; /* mount time: another PFS of the bdev is mounted */
+	char label[HAMMER2_INODE_MAXNAME + 1];
+};
+
+/* In-memory inode: the VFS inode and its core inode (one reference). */
+struct h2_inode_info {
+	hammer2_inode_t *ip;
+	struct inode vfs_inode;
+};
+
+static inline struct h2_sb_info *H2_SB(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline struct h2_inode_info *H2_I(struct inode *inode)
+{
+	return container_of(inode, struct h2_inode_info, vfs_inode);
+}
+
+static inline hammer2_inode_t *H2_IP(struct inode *inode)
+{
+	return H2_I(inode)->ip;
+}
+
+/* hammer2_vnops.c */
+struct inode *h2_iget(struct super_block *sb, hammer2_inode_t *ip);
+int h2_write_inode_times(struct inode *inode);
+int h2_inode_cache_init(void);
+void h2_inode_cache_destroy(void);
+extern struct kmem_cache *h2_inode_cachep;
+
+/* hammer2_vfs.c */
+extern struct file_system_type hammer2_fs_type;
+
+#endif /* HAMMER2_GLUE_H */

@@ -1,0 +1,953 @@
+/*
+ * hammer2_vnops.c - inodes, directories, files and the page cache.
+ *
+ * VFS inodes map 1:1 onto core inodes: a struct h2_inode_info holds one
+ * reference on its hammer2_inode_t (dropped at eviction) and is found
+ * with iget5_locked keyed by inum and matched on the core pointer (the
+ * core returns the same hammer2_inode_t for an inum, hard links
+ * included).
+ *
+ * Attributes: the VFS inode is authoritative for what the VFS itself
+ * changes (size of regular files, times, mode, owner: pushed to the core
+ * by setattr and write_inode); the core is authoritative for what it
+ * changes behind the VFS's back (link counts, directory times and sizes,
+ * ctime on link/unlink/rename, media usage), refreshed after each
+ * directory operation and in getattr.
+ *
+ * Regular files go through the page cache.  write(2) is write-through:
+ * the pages it dirtied are copied into the core (hammer2_vop_write, which
+ * reserves space and buffers the data in chains until a flush) before it
+ * returns, so a full volume fails write(2) with ENOSPC instead of losing
+ * data at writeback.  Pages dirtied through mmap are copied at writeback
+ * (writepage).  The core writes to disk at flush: every 5 s (the
+ * per-device flusher), at fsync/sync/unmount, or when it has buffered too
+ * much.
+ *
+ * The core must never see user memory (see hammer2_glue.h): readdir
+ * gathers entries in a kernel buffer under the core call and emits them
+ * after it returns.
+ */
+#include "linux/hammer2_glue.h"
+
+#include <linux/cred.h>
+#include <linux/falloc.h>
+#include <linux/highmem.h>
+#include <linux/math64.h>
+#include <linux/mnt_idmapping.h>
+#include <linux/namei.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <linux/writeback.h>
+
+struct kmem_cache *h2_inode_cachep;
+
+static const struct inode_operations h2_dir_iops;
+static const struct inode_operations h2_file_iops;
+static const struct inode_operations h2_symlink_iops;
+static const struct inode_operations h2_special_iops;
+static const struct file_operations h2_dir_fops;
+static const struct file_operations h2_file_fops;
+static const struct address_space_operations h2_aops;
+
+/* ---------------- conversions ---------------- */
+
+static struct timespec64 h2_us_to_ts(u64 us)
+{
+	struct timespec64 ts;
+	u32 rem;
+
+	ts.tv_sec = (time64_t)div_u64_rem(us, USEC_PER_SEC, &rem);
+	ts.tv_nsec = rem * NSEC_PER_USEC;
+	return ts;
+}
+
+static u64 h2_ts_to_us(struct timespec64 ts)
+{
+	if (ts.tv_sec < 0)
+		return 0;
+	return (u64)ts.tv_sec * USEC_PER_SEC + ts.tv_nsec / NSEC_PER_USEC;
+}
+
+static umode_t h2_type_to_mode(u8 type)
+{
+	switch (type) {
+	case HAMMER2_OBJTYPE_DIRECTORY:
+		return S_IFDIR;
+	case HAMMER2_OBJTYPE_REGFILE:
+		return S_IFREG;
+	case HAMMER2_OBJTYPE_FIFO:
+		return S_IFIFO;
+	case HAMMER2_OBJTYPE_CDEV:
+		return S_IFCHR;
+	case HAMMER2_OBJTYPE_BDEV:
+		return S_IFBLK;
+	case HAMMER2_OBJTYPE_SOFTLINK:
+		return S_IFLNK;
+	case HAMMER2_OBJTYPE_SOCKET:
+		return S_IFSOCK;
+	}
+	return 0;
+}
+
+static u8 h2_mode_to_type(umode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return HAMMER2_OBJTYPE_DIRECTORY;
+	case S_IFREG:
+		return HAMMER2_OBJTYPE_REGFILE;
+	case S_IFIFO:
+		return HAMMER2_OBJTYPE_FIFO;
+	case S_IFCHR:
+		return HAMMER2_OBJTYPE_CDEV;
+	case S_IFBLK:
+		return HAMMER2_OBJTYPE_BDEV;
+	case S_IFLNK:
+		return HAMMER2_OBJTYPE_SOFTLINK;
+	case S_IFSOCK:
+		return HAMMER2_OBJTYPE_SOCKET;
+	}
+	return HAMMER2_OBJTYPE_UNKNOWN;
+}
+
+static unsigned char h2_type_to_dtype(u8 type)
+{
+	switch (type) {
+	case HAMMER2_OBJTYPE_DIRECTORY:
+		return DT_DIR;
+	case HAMMER2_OBJTYPE_REGFILE:
+		return DT_REG;
+	case HAMMER2_OBJTYPE_FIFO:
+		return DT_FIFO;
+	case HAMMER2_OBJTYPE_CDEV:
+		return DT_CHR;
+	case HAMMER2_OBJTYPE_BDEV:
+		return DT_BLK;
+	case HAMMER2_OBJTYPE_SOFTLINK:
+		return DT_LNK;
+	case HAMMER2_OBJTYPE_SOCKET:
+		return DT_SOCK;
+	case HAMMER2_OBJTYPE_WHITEOUT:
+		return DT_WHT;
+	}
+	return DT_UNKNOWN;
+}
+
+/* ---------------- inodes ---------------- */
+
+/*
+ * Copy core attributes into the VFS inode.  all: everything (a new VFS
+ * inode); otherwise only what the core changes behind the VFS (see the
+ * file comment).
+ */
+static void h2_fill_inode(struct inode *inode, const struct hammer2_vattr *va,
+			  bool all)
+{
+	set_nlink(inode,
+		  va->nlinks > UINT_MAX ? UINT_MAX : (unsigned int)va->nlinks);
+	inode->i_blocks = va->phys_bytes >> 9;
+	inode->i_ctime = h2_us_to_ts(va->ctime_us);
+	if (all) {
+		inode->i_mode = (inode->i_mode & S_IFMT) | (va->mode & 07777);
+		i_uid_write(inode, va->uid);
+		i_gid_write(inode, va->gid);
+		inode->i_atime = h2_us_to_ts(va->atime_us);
+	}
+	if (all || !S_ISREG(inode->i_mode)) {
+		inode->i_mtime = h2_us_to_ts(va->mtime_us);
+		i_size_write(inode,
+			     (loff_t)min_t(u64, va->size, MAX_LFS_FILESIZE));
+	}
+}
+
+/* Refresh the core-owned attributes of a VFS inode (after a dir op). */
+static void h2_refresh(struct inode *inode)
+{
+	struct hammer2_vattr va;
+
+	if (inode && H2_IP(inode) &&
+	    hammer2_vop_getattr(H2_IP(inode), &va) == 0)
+		h2_fill_inode(inode, &va, false);
+}
+
+static int h2_iget_test(struct inode *inode, void *data)
+{
+	return H2_IP(inode) == data;
+}
+
+static int h2_iget_set(struct inode *inode, void *data)
+{
+	hammer2_inode_t *ip = data;
+
+	H2_I(inode)->ip = ip;
+	inode->i_ino = (unsigned long)ip->inum;
+	return 0;
+}
+
+/*
+ * The VFS inode of core inode ip, whose reference this consumes (kept by
+ * a new VFS inode, dropped otherwise).  Returns a referenced inode or
+ * ERR_PTR: -ENOMEM, -EIO (the core inode has an invalid type: a corrupt
+ * volume).  Call without core locks; may sleep.
+ */
+struct inode *h2_iget(struct super_block *sb, hammer2_inode_t *ip)
+{
+	struct hammer2_vattr va;
+	struct inode *inode;
+	umode_t type;
+	int err;
+
+	inode = iget5_locked(sb, (unsigned long)ip->inum, h2_iget_test,
+			     h2_iget_set, ip);
+	if (inode == NULL) {
+		hammer2_inode_drop(ip);
+		return ERR_PTR(-ENOMEM);
+	}
+	if (!(inode->i_state & I_NEW)) {
+		hammer2_inode_drop(ip); /* the VFS inode holds one already */
+		return inode;
+	}
+	ip->vfs_private = inode;
+	err = hammer2_vop_getattr(ip, &va);
+	type = err ? 0 : h2_type_to_mode(va.type);
+	if (type == 0) {
+		if (err == 0)
+			pr_err("hammer2: %s: inode %llu has invalid type %u\n",
+			       sb->s_id, (unsigned long long)ip->inum, va.type);
+		clear_nlink(inode);
+		iget_failed(inode); /* evicts it, which drops ip */
+		return ERR_PTR(err ? -err : -EIO);
+	}
+	inode->i_mode = type;
+	h2_fill_inode(inode, &va, true);
+	switch (type) {
+	case S_IFREG:
+		inode->i_op = &h2_file_iops;
+		inode->i_fop = &h2_file_fops;
+		inode->i_mapping->a_ops = &h2_aops;
+		break;
+	case S_IFDIR:
+		inode->i_op = &h2_dir_iops;
+		inode->i_fop = &h2_dir_fops;
+		break;
+	case S_IFLNK:
+		inode->i_op = &h2_symlink_iops;
+		break;
+	default:
+		inode->i_op = &h2_special_iops;
+		init_special_inode(inode, inode->i_mode,
+				   MKDEV(va.rmajor, va.rminor));
+		break;
+	}
+	unlock_new_inode(inode);
+	return inode;
+}
+
+/*
+ * write_inode: push the VFS inode's times (atime from reads, mtime and
+ * ctime from writes) into the core inode.  Nothing on a read-only super
+ * block or for an unlinked inode.  Returns 0 or -errno (EIO, ENOSPC).
+ */
+int h2_write_inode_times(struct inode *inode)
+{
+	struct hammer2_vattr va;
+	hammer2_inode_t *ip = H2_IP(inode);
+
+	if (ip == NULL || sb_rdonly(inode->i_sb) || inode->i_nlink == 0)
+		return 0;
+	memset(&va, 0, sizeof(va));
+	va.atime_us = h2_ts_to_us(inode->i_atime);
+	va.mtime_us = h2_ts_to_us(inode->i_mtime);
+	va.ctime_us = h2_ts_to_us(inode->i_ctime);
+	return -hammer2_vop_setattr(ip, &va,
+				    HAMMER2_VA_ATIME | HAMMER2_VA_MTIME |
+					    HAMMER2_VA_CTIME);
+}
+
+static void h2_inode_init_once(void *p)
+{
+	struct h2_inode_info *hi = p;
+
+	inode_init_once(&hi->vfs_inode);
+}
+
+/* Create the inode slab cache (module init).  0 or -ENOMEM. */
+int h2_inode_cache_init(void)
+{
+	h2_inode_cachep = kmem_cache_create(
+		"hammer2_inode", sizeof(struct h2_inode_info), 0,
+		SLAB_RECLAIM_ACCOUNT | SLAB_MEM_SPREAD | SLAB_ACCOUNT,
+		h2_inode_init_once);
+	return h2_inode_cachep ? 0 : -ENOMEM;
+}
+
+/* Destroy it (module exit, after unregister_filesystem). */
+void h2_inode_cache_destroy(void)
+{
+	rcu_barrier(); /* free_inode runs after an RCU grace period */
+	kmem_cache_destroy(h2_inode_cachep);
+}
+
+/* ---------------- attributes ---------------- */
+
+static int h2_setattr(struct user_namespace *mnt_userns, struct dentry *dentry,
+		      struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	hammer2_inode_t *ip = H2_IP(inode);
+	struct hammer2_vattr va;
+	umode_t omode;
+	kuid_t ouid;
+	kgid_t ogid;
+	struct timespec64 oatime, omtime, octime;
+	int mask, err;
+
+	err = setattr_prepare(mnt_userns, dentry, attr);
+	if (err)
+		return err;
+	if ((attr->ia_valid & ATTR_SIZE) && S_ISREG(inode->i_mode) &&
+	    attr->ia_size != i_size_read(inode)) {
+		loff_t osize = i_size_read(inode);
+
+		inode_dio_wait(inode);
+		/*
+		 * Page cache first (it waits for pages under writeback, whose
+		 * copies to the core are clamped to the new i_size), then
+		 * the core.
+		 */
+		truncate_setsize(inode, attr->ia_size);
+		err = hammer2_vop_truncate(ip, (u64)attr->ia_size);
+		if (err) {
+			/* the core keeps its size: so does the inode */
+			i_size_write(inode, osize);
+			return -err;
+		}
+	}
+
+	omode = inode->i_mode;
+	ouid = inode->i_uid;
+	ogid = inode->i_gid;
+	oatime = inode->i_atime;
+	omtime = inode->i_mtime;
+	octime = inode->i_ctime;
+	setattr_copy(mnt_userns, inode, attr);
+
+	memset(&va, 0, sizeof(va));
+	mask = HAMMER2_VA_CTIME;
+	va.mode = inode->i_mode & 07777;
+	va.uid = i_uid_read(inode);
+	va.gid = i_gid_read(inode);
+	va.atime_us = h2_ts_to_us(inode->i_atime);
+	va.mtime_us = h2_ts_to_us(inode->i_mtime);
+	va.ctime_us = h2_ts_to_us(inode->i_ctime);
+	if (attr->ia_valid & ATTR_MODE)
+		mask |= HAMMER2_VA_MODE;
+	if (attr->ia_valid & ATTR_UID)
+		mask |= HAMMER2_VA_UID;
+	if (attr->ia_valid & ATTR_GID)
+		mask |= HAMMER2_VA_GID;
+	if (attr->ia_valid & ATTR_ATIME)
+		mask |= HAMMER2_VA_ATIME;
+	if (attr->ia_valid & ATTR_MTIME)
+		mask |= HAMMER2_VA_MTIME;
+	/* chown may have cleared set-id bits (setattr_copy applied it) */
+	if (inode->i_mode != omode)
+		mask |= HAMMER2_VA_MODE;
+	err = hammer2_vop_setattr(ip, &va, mask);
+	if (err) {
+		inode->i_mode = omode;
+		inode->i_uid = ouid;
+		inode->i_gid = ogid;
+		inode->i_atime = oatime;
+		inode->i_mtime = omtime;
+		inode->i_ctime = octime;
+		return -err;
+	}
+	return 0;
+}
+
+static int h2_getattr(struct user_namespace *mnt_userns,
+		      const struct path *path, struct kstat *stat,
+		      u32 request_mask, unsigned int query_flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+	struct hammer2_vattr va;
+
+	if (hammer2_vop_getattr(H2_IP(inode), &va) == 0) {
+		h2_fill_inode(inode, &va, false);
+		stat->btime = h2_us_to_ts(va.btime_us);
+		stat->result_mask |= STATX_BTIME;
+	}
+	generic_fillattr(mnt_userns, inode, stat);
+	return 0;
+}
+
+/* ---------------- directories ---------------- */
+
+static struct dentry *h2_lookup(struct inode *dir, struct dentry *dentry,
+				unsigned int flags)
+{
+	struct inode *inode = NULL;
+	hammer2_inode_t *ip;
+	int err;
+
+	if (dentry->d_name.len > 255)
+		return ERR_PTR(-ENAMETOOLONG);
+	err = hammer2_vop_lookup(H2_IP(dir), (const char *)dentry->d_name.name,
+				 dentry->d_name.len, &ip);
+	if (err == 0)
+		inode = h2_iget(dir->i_sb, ip);
+	else if (err != ENOENT)
+		inode = ERR_PTR(-err);
+	/* a NULL inode makes a negative dentry */
+	return d_splice_alias(inode, dentry);
+}
+
+/* Create an object of mode (type bits included) named by dentry in dir. */
+static int h2_new(struct user_namespace *mnt_userns, struct inode *dir,
+		  struct dentry *dentry, umode_t mode, dev_t rdev,
+		  const char *link)
+{
+	struct hammer2_vattr va;
+	hammer2_inode_t *ip;
+	struct inode *inode;
+	int err;
+
+	memset(&va, 0, sizeof(va));
+	va.type = h2_mode_to_type(mode);
+	if (va.type == HAMMER2_OBJTYPE_UNKNOWN)
+		return -EINVAL;
+	if (dentry->d_name.len > 255)
+		return -ENAMETOOLONG;
+	/* inode_init_owner() semantics, into core uid/gid values */
+	va.uid = from_kuid(&init_user_ns,
+			   mapped_fsuid(mnt_userns, &init_user_ns));
+	if (dir->i_mode & S_ISGID) {
+		va.gid = from_kgid(&init_user_ns, dir->i_gid);
+		if (S_ISDIR(mode))
+			mode |= S_ISGID;
+	} else {
+		va.gid = from_kgid(&init_user_ns,
+				   mapped_fsgid(mnt_userns, &init_user_ns));
+	}
+	va.mode = mode & 07777;
+	va.rmajor = MAJOR(rdev);
+	va.rminor = MINOR(rdev);
+	err = hammer2_vop_create(H2_IP(dir), (const char *)dentry->d_name.name,
+				 dentry->d_name.len, &va, link,
+				 link ? strlen(link) : 0, &ip);
+	if (err)
+		return -err;
+	h2_refresh(dir);
+	inode = h2_iget(dir->i_sb, ip);
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	d_instantiate(dentry, inode);
+	return 0;
+}
+
+static int h2_create(struct user_namespace *mnt_userns, struct inode *dir,
+		     struct dentry *dentry, umode_t mode, bool excl)
+{
+	return h2_new(mnt_userns, dir, dentry, (mode & 07777) | S_IFREG, 0,
+		      NULL);
+}
+
+static int h2_mkdir(struct user_namespace *mnt_userns, struct inode *dir,
+		    struct dentry *dentry, umode_t mode)
+{
+	return h2_new(mnt_userns, dir, dentry, (mode & 07777) | S_IFDIR, 0,
+		      NULL);
+}
+
+static int h2_mknod(struct user_namespace *mnt_userns, struct inode *dir,
+		    struct dentry *dentry, umode_t mode, dev_t rdev)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFIFO:
+	case S_IFSOCK:
+		rdev = 0;
+		fallthrough;
+	case S_IFCHR:
+	case S_IFBLK:
+		return h2_new(mnt_userns, dir, dentry, mode, rdev, NULL);
+	}
+	return -EINVAL;
+}
+
+static int h2_symlink(struct user_namespace *mnt_userns, struct inode *dir,
+		      struct dentry *dentry, const char *symname)
+{
+	if (strlen(symname) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return h2_new(mnt_userns, dir, dentry, S_IFLNK | 0777, 0, symname);
+}
+
+static int h2_unlink(struct inode *dir, struct dentry *dentry)
+{
+	int err;
+
+	err = hammer2_vop_remove(H2_IP(dir), (const char *)dentry->d_name.name,
+				 dentry->d_name.len);
+	if (err)
+		return -err;
+	h2_refresh(dir);
+	h2_refresh(d_inode(dentry)); /* nlink: 0, or one less (hard link) */
+	return 0;
+}
+
+static int h2_rmdir(struct inode *dir, struct dentry *dentry)
+{
+	int err;
+
+	err = hammer2_vop_rmdir(H2_IP(dir), (const char *)dentry->d_name.name,
+				dentry->d_name.len);
+	if (err)
+		return -err;
+	h2_refresh(dir);
+	h2_refresh(d_inode(dentry));
+	return 0;
+}
+
+static int h2_rename(struct user_namespace *mnt_userns, struct inode *old_dir,
+		     struct dentry *old_dentry, struct inode *new_dir,
+		     struct dentry *new_dentry, unsigned int flags)
+{
+	int h2flags = 0, err;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL; /* RENAME_WHITEOUT */
+	if (flags & RENAME_NOREPLACE)
+		h2flags |= HAMMER2_RENAME_NOREPLACE;
+	if (flags & RENAME_EXCHANGE)
+		h2flags |= HAMMER2_RENAME_EXCHANGE;
+	err = hammer2_vop_rename(H2_IP(old_dir),
+				 (const char *)old_dentry->d_name.name,
+				 old_dentry->d_name.len, H2_IP(new_dir),
+				 (const char *)new_dentry->d_name.name,
+				 new_dentry->d_name.len, h2flags);
+	if (err)
+		return -err;
+	h2_refresh(old_dir);
+	if (new_dir != old_dir)
+		h2_refresh(new_dir);
+	h2_refresh(d_inode(old_dentry));
+	if (d_really_is_positive(new_dentry))
+		h2_refresh(d_inode(new_dentry));
+	return 0;
+}
+
+static int h2_link(struct dentry *old_dentry, struct inode *dir,
+		   struct dentry *dentry)
+{
+	struct inode *inode = d_inode(old_dentry);
+	int err;
+
+	if (dentry->d_name.len > 255)
+		return -ENAMETOOLONG;
+	err = hammer2_vop_link(H2_IP(inode), H2_IP(dir),
+			       (const char *)dentry->d_name.name,
+			       dentry->d_name.len);
+	if (err)
+		return -err;
+	h2_refresh(inode);
+	h2_refresh(dir);
+	ihold(inode);
+	d_instantiate(dentry, inode);
+	return 0;
+}
+
+/* readdir: entries gathered under the core call, emitted after it. */
+struct h2_dirent {
+	u64 ino;
+	u64 next; /* cookie after this entry */
+	u16 len;
+	u8 type;
+	char name[];
+};
+
+struct h2_rdbuf {
+	char *buf;
+	size_t used, cap;
+	bool full;
+};
+
+#define H2_RDBUF_SIZE PAGE_SIZE
+
+static int h2_filldir(void *arg, const char *name, size_t len, uint64_t inum,
+		      uint8_t type, uint64_t next)
+{
+	struct h2_rdbuf *rd = arg;
+	size_t need = ALIGN(sizeof(struct h2_dirent) + len, 8);
+	struct h2_dirent *de;
+
+	if (rd->used + need > rd->cap) {
+		rd->full = true;
+		return 1; /* not consumed: the next call starts with it */
+	}
+	de = (struct h2_dirent *)(rd->buf + rd->used);
+	de->ino = inum;
+	de->next = next;
+	de->len = (u16)len;
+	de->type = type;
+	memcpy(de->name, name, len);
+	rd->used += need;
+	return 0;
+}
+
+/*
+ * ctx->pos is the core's cookie (0 ".", 1 "..", then hash keys).  Cookies
+ * stop below 2^63; LLONG_MAX marks the end, so a cookie past the very
+ * last possible key cannot restart the scan.
+ *
+ * A damaged entry (EIO) ends the call before it if entries were emitted
+ * (getdents would swallow the error behind its byte count); the next call
+ * then starts at it, returns -EIO and moves past it, so a caller that
+ * keeps reading sees the rest of the directory.
+ */
+static int h2_iterate(struct file *file, struct dir_context *ctx)
+{
+	struct inode *dir = file_inode(file);
+	bool emitted = false;
+	struct h2_rdbuf rd;
+	int err = 0;
+
+	rd.cap = H2_RDBUF_SIZE;
+	rd.buf = kmalloc(rd.cap, GFP_KERNEL);
+	if (rd.buf == NULL)
+		return -ENOMEM;
+	while (ctx->pos >= 0 && ctx->pos != LLONG_MAX) {
+		u64 cookie = (u64)ctx->pos;
+		size_t off;
+
+		rd.used = 0;
+		rd.full = false;
+		err = hammer2_vop_readdir(H2_IP(dir), &cookie, h2_filldir, &rd);
+		for (off = 0; off < rd.used;) {
+			struct h2_dirent *de =
+				(struct h2_dirent *)(rd.buf + off);
+
+			if (!dir_emit(ctx, de->name, de->len, de->ino,
+				      h2_type_to_dtype(de->type))) {
+				err = 0;
+				goto out;
+			}
+			emitted = true;
+			ctx->pos = (loff_t)min_t(u64, de->next, LLONG_MAX);
+			off += ALIGN(sizeof(*de) + de->len, 8);
+		}
+		if (err) {
+			if (emitted) {
+				err = 0; /* report it on the next call */
+			} else if (cookie > (u64)ctx->pos) {
+				/* the cookie is past the damaged entry */
+				ctx->pos =
+					(loff_t)min_t(u64, cookie, LLONG_MAX);
+			}
+			break;
+		}
+		if (!rd.full)
+			break;
+	}
+out:
+	kfree(rd.buf);
+	return -err;
+}
+
+/* ---------------- symlinks ---------------- */
+
+static const char *h2_get_link(struct dentry *dentry, struct inode *inode,
+			       struct delayed_call *done)
+{
+	ssize_t n;
+	char *buf;
+
+	if (dentry == NULL)
+		return ERR_PTR(-ECHILD); /* RCU walk: the core may sleep */
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (buf == NULL)
+		return ERR_PTR(-ENOMEM);
+	n = hammer2_vop_readlink(H2_IP(inode), buf, PATH_MAX - 1);
+	if (n < 0) {
+		kfree(buf);
+		return ERR_PTR(n);
+	}
+	buf[n] = 0;
+	set_delayed_call(done, kfree_link, buf);
+	return buf;
+}
+
+/* ---------------- the page cache ---------------- */
+
+/* Fill a locked folio from the core, zero past EOF.  0 or -errno. */
+static int h2_fill_folio(struct inode *inode, struct folio *folio)
+{
+	loff_t pos = folio_pos(folio), isize = i_size_read(inode);
+	size_t off;
+
+	for (off = 0; off < folio_size(folio); off += PAGE_SIZE) {
+		void *kaddr = kmap_local_folio(folio, off);
+		ssize_t n = 0;
+
+		if (pos + (loff_t)off < isize)
+			n = hammer2_vop_read(
+				H2_IP(inode), kaddr,
+				(size_t)min_t(loff_t, PAGE_SIZE,
+					      isize - pos - (loff_t)off),
+				(u64)(pos + (loff_t)off));
+		if (n < 0) {
+			kunmap_local(kaddr);
+			return (int)n;
+		}
+		memset(kaddr + n, 0, PAGE_SIZE - (size_t)n);
+		kunmap_local(kaddr);
+	}
+	flush_dcache_folio(folio);
+	return 0;
+}
+
+static int h2_read_folio(struct file *file, struct folio *folio)
+{
+	int err = h2_fill_folio(folio->mapping->host, folio);
+
+	if (err == 0)
+		folio_mark_uptodate(folio);
+	else
+		folio_set_error(folio);
+	folio_unlock(folio);
+	return err;
+}
+
+/* Copy a dirty page into the core at its offset, clamped to i_size. */
+static int h2_writepage(struct page *page, struct writeback_control *wbc)
+{
+	struct inode *inode = page->mapping->host;
+	loff_t isize = i_size_read(inode), pos = page_offset(page);
+	size_t len = PAGE_SIZE;
+	ssize_t n;
+	void *kaddr;
+
+	if (pos >= isize) {
+		/* wholly past EOF (truncated meanwhile): nothing to keep */
+		unlock_page(page);
+		return 0;
+	}
+	if (isize - pos < (loff_t)PAGE_SIZE)
+		len = (size_t)(isize - pos);
+	set_page_writeback(page);
+	kaddr = kmap_local_page(page);
+	n = hammer2_vop_write(H2_IP(inode), kaddr, len, (u64)pos);
+	kunmap_local(kaddr);
+	if (n >= 0 && (size_t)n != len)
+		n = -EIO;
+	if (n < 0)
+		mapping_set_error(page->mapping, (int)n);
+	end_page_writeback(page);
+	unlock_page(page);
+	return n < 0 ? (int)n : 0;
+}
+
+static int h2_write_begin(struct file *file, struct address_space *mapping,
+			  loff_t pos, unsigned int len, struct page **pagep,
+			  void **fsdata)
+{
+	struct inode *inode = mapping->host;
+	pgoff_t index = pos >> PAGE_SHIFT;
+	unsigned int from = pos & (PAGE_SIZE - 1);
+	struct page *page;
+	int err;
+
+	page = grab_cache_page_write_begin(mapping, index);
+	if (page == NULL)
+		return -ENOMEM;
+	*pagep = page;
+	if (PageUptodate(page) || len == PAGE_SIZE)
+		return 0;
+	if (page_offset(page) >= i_size_read(inode)) {
+		/* nothing on media: zero around the part being written */
+		zero_user_segments(page, 0, from, from + len, PAGE_SIZE);
+		return 0;
+	}
+	err = h2_fill_folio(inode, page_folio(page));
+	if (err) {
+		unlock_page(page);
+		put_page(page);
+		return err;
+	}
+	SetPageUptodate(page);
+	return 0;
+}
+
+static int h2_write_end(struct file *file, struct address_space *mapping,
+			loff_t pos, unsigned int len, unsigned int copied,
+			struct page *page, void *fsdata)
+{
+	struct inode *inode = mapping->host;
+
+	if (!PageUptodate(page)) {
+		/* a short copy into a page not read in: retry it all */
+		if (copied < len) {
+			copied = 0;
+			goto out;
+		}
+		SetPageUptodate(page);
+	}
+	if (pos + copied > inode->i_size)
+		i_size_write(inode, pos + copied);
+	set_page_dirty(page);
+out:
+	unlock_page(page);
+	put_page(page);
+	return (int)copied;
+}
+
+static const struct address_space_operations h2_aops = {
+	.read_folio = h2_read_folio,
+	.writepage = h2_writepage,
+	.write_begin = h2_write_begin,
+	.write_end = h2_write_end,
+	.dirty_folio = filemap_dirty_folio,
+	.migrate_folio = filemap_migrate_folio,
+};
+
+/* ---------------- files ---------------- */
+
+/*
+ * write(2): buffered write, then the written range is copied into the
+ * core before returning (see the file comment).  If the core refuses it
+ * (ENOSPC, EIO), the write is undone as far as possible: the size goes
+ * back and the range's cached pages are dropped so that reads come from
+ * the core again; the error is returned.
+ */
+static ssize_t h2_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	struct address_space *mapping = file->f_mapping;
+	loff_t pos, osize;
+	ssize_t ret;
+	int err;
+
+	iocb->ki_flags &= ~IOCB_DIRECT; /* no O_DIRECT (no direct_IO) */
+	inode_lock(inode);
+	ret = generic_write_checks(iocb, from);
+	if (ret <= 0)
+		goto out;
+	pos = iocb->ki_pos;
+	osize = i_size_read(inode);
+	ret = __generic_file_write_iter(iocb, from);
+	if (ret <= 0)
+		goto out;
+	err = filemap_write_and_wait_range(mapping, pos, pos + ret - 1);
+	if (err) {
+		if (i_size_read(inode) > osize) {
+			truncate_setsize(inode, osize);
+			hammer2_vop_truncate(H2_IP(inode), (u64)osize);
+		}
+		invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT,
+					      (pos + ret - 1) >> PAGE_SHIFT);
+		iocb->ki_pos = pos;
+		ret = err;
+	}
+out:
+	inode_unlock(inode);
+	if (ret > 0)
+		ret = generic_write_sync(iocb, ret);
+	return ret;
+}
+
+/*
+ * fsync/fdatasync: dirty pages into the core, the inode's times into the
+ * core, then a full flush (the core has no per-inode flush).
+ */
+static int h2_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	struct inode *inode = file_inode(file);
+	int err;
+
+	err = file_write_and_wait_range(file, start, end);
+	if (err)
+		return err;
+	if (sb_rdonly(inode->i_sb))
+		return 0;
+	err = sync_inode_metadata(inode, 1);
+	if (err)
+		return err;
+	return -hammer2_vop_fsync(H2_IP(inode));
+}
+
+/* fallocate: only mode 0, which extends the size (no preallocation). */
+static long h2_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	loff_t end = offset + len;
+	int err = 0;
+
+	if (mode != 0)
+		return -EOPNOTSUPP;
+	if (!S_ISREG(inode->i_mode))
+		return -ENODEV;
+	inode_lock(inode);
+	if (end > i_size_read(inode)) {
+		err = inode_newsize_ok(inode, end);
+		if (err == 0)
+			err = file_modified(file);
+		if (err == 0)
+			err = -hammer2_vop_truncate(H2_IP(inode), (u64)end);
+		if (err == 0)
+			truncate_setsize(inode, end);
+	}
+	inode_unlock(inode);
+	return err;
+}
+
+static const struct file_operations h2_file_fops = {
+	.llseek = generic_file_llseek,
+	.read_iter = generic_file_read_iter,
+	.write_iter = h2_file_write_iter,
+	.mmap = generic_file_mmap,
+	.open = generic_file_open,
+	.fsync = h2_fsync,
+	.fallocate = h2_fallocate,
+	.splice_read = generic_file_splice_read,
+	.splice_write = iter_file_splice_write,
+};
+
+static const struct file_operations h2_dir_fops = {
+	.llseek = generic_file_llseek,
+	.read = generic_read_dir,
+	.iterate_shared = h2_iterate,
+	.fsync = h2_fsync,
+};
+
+static const struct inode_operations h2_dir_iops = {
+	.lookup = h2_lookup,
+	.create = h2_create,
+	.mkdir = h2_mkdir,
+	.mknod = h2_mknod,
+	.symlink = h2_symlink,
+	.unlink = h2_unlink,
+	.rmdir = h2_rmdir,
+	.rename = h2_rename,
+	.link = h2_link,
+	.setattr = h2_setattr,
+	.getattr = h2_getattr,
+};
+
+static const struct inode_operations h2_file_iops = {
+	.setattr = h2_setattr,
+	.getattr = h2_getattr,
+};
+
+static const struct inode_operations h2_symlink_iops = {
+	.get_link = h2_get_link,
+	.setattr = h2_setattr,
+	.getattr = h2_getattr,
+};
+
+static const struct inode_operations h2_special_iops = {
+	.setattr = h2_setattr,
+	.getattr = h2_getattr,
+};
