@@ -94,7 +94,8 @@ typedef struct hammer2_inode hammer2_inode_t;
 #define HAMMER2_CHAIN_DELETED 0x0008
 #define HAMMER2_CHAIN_INITIAL 0x0010
 #define HAMMER2_CHAIN_ONLRU 0x0020
-#define HAMMER2_CHAIN_EMBEDDED 0x0040 /* bref lives in the volume header */
+#define HAMMER2_CHAIN_EMBEDDED 0x0040  /* bref lives in the volume header */
+#define HAMMER2_CHAIN_ACCOUNTED 0x0080 /* counted in hmp->dirty_bytes */
 
 /*
  * An in-memory chain: one blockref and (when loaded) its logical data.
@@ -176,7 +177,13 @@ struct hammer2_dev {
 	hammer2_chain_t *lru_head, *lru_tail;
 	long lru_count;
 	long lru_limit;
-	uint64_t dirty_bytes; /* logical bytes modified since last flush */
+	/*
+	 * Worst-case bytes the next flush allocates: each chain it will
+	 * rewrite (modified ones and their ancestors) counted once, a block
+	 * under 16 KiB as a whole 16 KiB chunk.  The frontend reserves
+	 * against it so a flush never runs out of space.
+	 */
+	uint64_t dirty_bytes;
 	uint64_t dirty_limit; /* frontend flushes past this */
 
 	/* freemap state */
@@ -367,6 +374,8 @@ uint64_t hammer2_freemap_free_bytes(hammer2_dev_t *hmp);
  */
 int hammer2_dev_open(const struct hammer2_devops *ops, void *ctx,
 		     uint64_t volu_bytes, int flags, hammer2_dev_t **hmpp);
+/* Remount support: switch read-only (flushing first) or back; errno. */
+int hammer2_dev_set_rdonly(hammer2_dev_t *hmp, int rdonly);
 /* Flush (unless read-only) and free everything; errno of the flush. */
 int hammer2_dev_close(hammer2_dev_t *hmp);
 

@@ -349,7 +349,38 @@ static hammer2_chain_t *chain_slot(hammer2_chain_t *parent,
 	return chain;
 }
 
-/* Mark every ancestor ONFLUSH (stops at the first one already marked). */
+/*
+ * Bytes the flush may allocate for this chain: its block size, a block
+ * under 16 KiB as the whole 16 KiB chunk it may claim; freemap blocks and
+ * the pseudo-chains take nothing from the allocator.
+ */
+static uint64_t chain_alloc_need(hammer2_chain_t *chain, uint32_t bytes)
+{
+	switch (chain->bref.type) {
+	case HAMMER2_BREF_TYPE_VOLUME:
+	case HAMMER2_BREF_TYPE_FREEMAP:
+	case HAMMER2_BREF_TYPE_FREEMAP_NODE:
+	case HAMMER2_BREF_TYPE_FREEMAP_LEAF:
+		return 0;
+	}
+	if (bytes == 0)
+		bytes = hammer2_off_bytes(chain->bref.data_off);
+	return H2_MAX(bytes, (uint32_t)HAMMER2_FREEMAP_BLOCK_SIZE);
+}
+
+/* Count a chain the next flush will rewrite, once per flush cycle. */
+static void chain_account(hammer2_chain_t *chain)
+{
+	if (chain->flags & HAMMER2_CHAIN_ACCOUNTED)
+		return;
+	chain->flags |= HAMMER2_CHAIN_ACCOUNTED;
+	chain->hmp->dirty_bytes += chain_alloc_need(chain, chain->bytes);
+}
+
+/*
+ * Mark every ancestor ONFLUSH (stops at the first one already marked).
+ * Each one will be rewritten by the flush, so it is accounted.
+ */
 static void chain_setflush(hammer2_chain_t *chain)
 {
 	hammer2_chain_t *p;
@@ -358,6 +389,7 @@ static void chain_setflush(hammer2_chain_t *chain)
 		if (p->flags & HAMMER2_CHAIN_ONFLUSH)
 			break;
 		p->flags |= HAMMER2_CHAIN_ONFLUSH;
+		chain_account(p);
 		lru_del(p);
 	}
 }
@@ -382,7 +414,7 @@ int hammer2_chain_modify(hammer2_chain_t *chain)
 	lru_del(chain);
 	chain->flags |= HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE;
 	chain->bref.modify_tid = hmp->voldata.mirror_tid + 1;
-	hmp->dirty_bytes += chain->bytes;
+	chain_account(chain);
 	chain_setflush(chain);
 	return 0;
 }
@@ -404,8 +436,12 @@ int hammer2_chain_resize(hammer2_chain_t *chain, uint32_t nbytes)
 	if (chain->data)
 		h2_memcpy(ndata, chain->data, H2_MIN(nbytes, chain->bytes));
 	hammer2_free(chain->data);
-	if (nbytes > chain->bytes)
-		chain->hmp->dirty_bytes += nbytes - chain->bytes;
+	if ((chain->flags & HAMMER2_CHAIN_ACCOUNTED) &&
+	    chain_alloc_need(chain, nbytes) >
+		    chain_alloc_need(chain, chain->bytes))
+		chain->hmp->dirty_bytes +=
+			chain_alloc_need(chain, nbytes) -
+			chain_alloc_need(chain, chain->bytes);
 	chain->data = ndata;
 	chain->bytes = nbytes;
 	return 0;
@@ -722,7 +758,7 @@ static int chain_split(hammer2_chain_t *parent)
 	ind->bytes = nbytes;
 	ind->flags = HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE |
 		     HAMMER2_CHAIN_INITIAL | HAMMER2_CHAIN_ONFLUSH;
-	hmp->dirty_bytes += nbytes;
+	chain_account(ind);
 	nbase = (hammer2_blockref_t *)ind->data;
 	for (j = 0, i = first; i < first + moved; i++, j++) {
 		hammer2_chain_t *child =
@@ -829,7 +865,7 @@ int hammer2_chain_create(hammer2_chain_t *parent, hammer2_chain_t **chainp,
 		chain_free(chain);
 		return error;
 	}
-	hmp->dirty_bytes += bytes;
+	chain_account(chain);
 	chain->refs = 1;
 	*chainp = chain;
 	return 0;

@@ -230,7 +230,8 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 	hammer2_free(cbuf);
 	if (error)
 		return error;
-	chain->flags &= ~(HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_INITIAL);
+	chain->flags &= ~(HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_INITIAL |
+			  HAMMER2_CHAIN_ACCOUNTED);
 	chain->flags |= HAMMER2_CHAIN_UPDATE;
 	return 0;
 }

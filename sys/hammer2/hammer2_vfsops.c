@@ -33,10 +33,17 @@ static int dev_writable(hammer2_dev_t *hmp)
 	return 0;
 }
 
-/* Commit when the frontend has buffered too much. */
+/*
+ * Commit when the frontend has buffered too much, or when what the next
+ * flush may allocate eats into the reserve (operations that free space,
+ * like unlink, do not reserve: they may use the reserve for their
+ * copy-on-write, and this flush then returns their space).
+ */
 static int dev_maybe_flush(hammer2_dev_t *hmp)
 {
-	if (hmp->dirty_bytes > hmp->dirty_limit)
+	if (hmp->dirty_bytes > hmp->dirty_limit ||
+	    hmp->dirty_bytes + H2_META_RESERVE / 2 >
+		    hammer2_freemap_free_bytes(hmp))
 		return hammer2_flush(hmp);
 	return 0;
 }
@@ -171,6 +178,23 @@ int hammer2_dev_close(hammer2_dev_t *hmp)
 	hammer2_mtx_destroy(&hmp->lock);
 	hammer2_free(hmp);
 	return hammer2_error_to_errno(error);
+}
+
+/*
+ * Switch the device between read-only and read-write (remount).  Going
+ * read-only flushes first; its errno is returned and the device stays
+ * writable when that flush fails.
+ */
+int hammer2_dev_set_rdonly(hammer2_dev_t *hmp, int rdonly)
+{
+	int error = 0;
+
+	dev_lock(hmp);
+	if (rdonly && !hmp->rdonly)
+		error = hammer2_flush(hmp);
+	if (error == 0)
+		hmp->rdonly = rdonly != 0;
+	return dev_unlock(hmp, error);
 }
 
 /* ---------------- PFS ---------------- */
@@ -506,6 +530,9 @@ static int vop_unlink(hammer2_inode_t *dip, const char *name, size_t len,
 	error = dev_writable(hmp);
 	if (error == 0)
 		error = hammer2_inode_unlink(dip, name, len, isdir);
+	/* the unlink is done; a failed early flush is reported by a sync */
+	if (error == 0)
+		(void)dev_maybe_flush(hmp);
 	return dev_unlock(hmp, error);
 }
 

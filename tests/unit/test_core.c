@@ -566,7 +566,43 @@ static void test_enospc(void)
 	CU_ASSERT_EQUAL(n, -ENOSPC);
 	CU_ASSERT(off > (10ULL << 20));
 	hammer2_inode_drop(ip);
+	/* then small files (metadata-heavy) until that fails too */
+	for (int i = 0, error = 0; error == 0 && i < 100000; i++) {
+		char name[32];
+		hammer2_inode_t *sp = NULL;
+		struct hammer2_vattr va;
+
+		memset(&va, 0, sizeof(va));
+		va.type = HAMMER2_OBJTYPE_REGFILE;
+		va.mode = 0644;
+		snprintf(name, sizeof(name), "small%06d", i);
+		error = hammer2_vop_create(fs.root, name, strlen(name), &va,
+					   NULL, 0, &sp);
+		if (error == 0) {
+			if (hammer2_vop_write(sp, buf, 3000, 0) != 3000)
+				error = ENOSPC;
+			hammer2_inode_drop(sp);
+		}
+		if (error)
+			CU_ASSERT_EQUAL(error, ENOSPC);
+	}
+	/* a full volume still syncs, frees what is deleted and is usable */
 	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	for (int round = 0; round < 3; round++) {
+		CU_ASSERT_EQUAL(hammer2_vop_remove(fs.root, "fill", 4), 0);
+		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		ip = mkfile(fs.root, "fill", HAMMER2_OBJTYPE_REGFILE);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ip);
+		for (off = 0;; off += (uint64_t)n) {
+			n = hammer2_vop_write(ip, buf, 1 << 20, off);
+			if (n < 0)
+				break;
+		}
+		CU_ASSERT_EQUAL(n, -ENOSPC);
+		CU_ASSERT(off > (10ULL << 20));
+		hammer2_inode_drop(ip);
+		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	}
 	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
 	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
 	CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "safe", 4, &ip), 0);

@@ -32,17 +32,14 @@ static LIST_HEAD(h2_devs);
 
 /* ---------------- shared devices ---------------- */
 
-/*
- * The core keeps its read-only state in hmp->rdonly (it refuses
- * modifications and makes flush a no-op).  The glue switches it on
- * remount; there is no core API for that, so it takes the device lock
- * itself, exactly as the core's entry points do.
- */
+/* Switch the core's read-only state on remount (it flushes first). */
 static void h2_dev_set_rdonly(struct h2_dev *dev, int ro)
 {
-	hammer2_mtx_lock(&dev->hmp->lock);
-	dev->hmp->rdonly = ro;
-	hammer2_mtx_unlock(&dev->hmp->lock);
+	int err = hammer2_dev_set_rdonly(dev->hmp, ro);
+
+	if (err)
+		pr_err("hammer2: %pg: switching to read-only failed: error %d\n",
+		       dev->io.bdev, err);
 }
 
 static void h2_flush_work(struct work_struct *work)
