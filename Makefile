@@ -6,6 +6,9 @@
 #   make kmod       build/hammer2.ko against the Debian 6.1 kernel headers
 #   make deps       install the Debian packages the project needs
 #   make demo | bench | install PREFIX=... | format | format-check | clean
+#   make vmtest     the module in a QEMU VM (tests/vm/); "vmtest: N passed, N failed"
+#   make bench-vm   fio/metadata/sqlite benchmark of raw, ext4, btrfs, xfs,
+#                   hammer2 in one VM boot (tests/vm/bench-vm.sh)
 
 .DEFAULT_GOAL := all
 B := build
@@ -71,7 +74,7 @@ $(eval $(call prog,h2sim,sim))
 .DELETE_ON_ERROR:
 
 .PHONY: all lib tests asan check deps kmod demo bench install format \
-	format-check clean soak
+	format-check clean soak vmtest bench-vm
 
 all: $(LIB) $(PROGS)
 
@@ -139,6 +142,18 @@ bench:
 # with 1,000 seeds).
 soak: $(B)/bin/h2sim
 	@SIM_SOAK=1 scripts/sim-check.sh
+
+# The kernel module in a QEMU (TCG) VM: POSIX suite, /usr/include round
+# trip, captured workloads replayed against tmpfs, host-side fsck/export
+# (tests/vm/vmtest-host.sh; exit 77 = skipped when QEMU/kernel missing).
+vmtest: all kmod
+	@tests/vm/vmtest-host.sh
+
+# One VM boot, the same virtio disk freshly formatted for each filesystem:
+# fio, create/stat/unlink, sqlite replay; table to BENCHMARKS.md, chart in
+# build/vm/bench-vm.png.
+bench-vm: all kmod
+	@tests/vm/bench-vm.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin

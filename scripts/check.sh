@@ -11,6 +11,8 @@
 #   5b. scripts/sim-check.sh: captured workloads with crashes, 1,000 random
 #       seeds, tests/traces regressions, determinism
 #   6. make kmod                                                  (1 test)
+#   6b. tests/vm/vmtest-host.sh (make vmtest): the module in a QEMU VM;
+#       each of its checks counts (skipped, 77, without QEMU or a kernel)
 #   7. make format-check: clang-format keeps one style             (1 test)
 #
 # Counting: a program or script whose output contains a line
@@ -176,6 +178,13 @@ tally sim "$?" "$log"
 echo "== kmod"
 make_step kmod " (build/hammer2.ko)" "(build/check/kmod.log); last lines:" \
 	'error|ERROR|undefined|kmod:' 40 kmod
+
+# ----- 6b. the module in a VM (tests/vm/, make vmtest) -----
+echo "== vmtest"
+log=$LOGDIR/vmtest.log
+(cd "$ROOT" && timeout "${H2_VMTEST_TIMEOUT:-2400}" tests/vm/vmtest-host.sh) \
+	>"$log" 2>&1
+tally vmtest "$?" "$log"
 
 echo "== format"
 make_step format "" "(run 'make format'); first lines:" 'error' 10 \

@@ -20,6 +20,17 @@ PKGS=(
 	clang-format
 	valgrind
 	python3
+	# the VM test and benchmark (tests/vm/: make vmtest, make bench-vm)
+	qemu-system-x86
+	busybox-static
+	linux-image-amd64
+	kmod
+	cpio
+	xz-utils
+	zstd
+	fio
+	xfsprogs
+	gnuplot-nox
 )
 
 missing=()

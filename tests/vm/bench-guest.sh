@@ -1,0 +1,121 @@
+#!/bin/sh
+# bench-guest.sh - the benchmark inside the VM (init.sh runs it for
+# h2mode=bench; the host side is tests/vm/bench-vm.sh).
+#
+# /dev/vdb is the benchmark disk.  For each target of h2arg= (comma list,
+# default raw,ext4,btrfs,xfs,hammer2) the disk is freshly formatted and
+# mounted on /mnt (raw: the device itself), then:
+#   seqwrite   fio, 1 MiB sequential writes of SEQ MiB, end_fsync
+#   seqread    the same file read sequentially after drop_caches
+#   randwrite  fio, 4 KiB random overwrites, RAND MiB in all, inside the
+#              SEQ MiB file (or device), end_fsync
+#   create, stat, unlink   h2files: NFILES empty files (not on raw)
+#   sqlite     h2replay -t of the sqlite capture (not on raw)
+# h2seq=SEQ (MiB, default 512), h2rand=RAND (default 64), h2files=NFILES
+# (default 10000) on the kernel command line change the sizes.
+#
+# Output: one line per measurement,
+#   BENCH TARGET TEST SECONDS AMOUNT UNIT
+# (wall seconds by the guest clock, AMOUNT bytes or operations), and fio's
+# JSON reports in /results/bench/.  A failed step prints
+# "FAIL bench TARGET TEST: why" and the next target goes on.
+TARGETS=raw,ext4,btrfs,xfs,hammer2
+SEQ=512
+RAND=64
+NFILES=10000
+for a in $(cat /proc/cmdline); do
+	case "$a" in
+	h2arg=*) TARGETS=${a#h2arg=} ;;
+	h2seq=*) SEQ=${a#h2seq=} ;;
+	h2rand=*) RAND=${a#h2rand=} ;;
+	h2files=*) NFILES=${a#h2files=} ;;
+	esac
+done
+R=/results/bench
+mkdir -p $R
+
+up() { cut -d' ' -f1 /proc/uptime; }
+drop() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}
+# elapsed T0: seconds since T0 (from up)
+elapsed() { echo "$1 $(up)" | awk '{printf "%.2f", $2 - $1}'; }
+
+mkfs_t() {
+	case "$1" in
+	ext4) /usr/local/bin/mke2fs -t ext4 -F -q \
+		-E lazy_itable_init=0,lazy_journal_init=0 /dev/vdb ;;
+	btrfs) mkfs.btrfs -q -f /dev/vdb ;;
+	xfs) mkfs.xfs -q -f /dev/vdb ;;
+	hammer2) newfs_hammer2 /dev/vdb >/dev/null ;;
+	esac
+}
+
+# fio_t TARGET TEST AMOUNT FIOARGS...: one timed fio job.
+fio_t() {
+	local t=$1 test=$2 amount=$3 t0
+	shift 3
+	t0=$(up)
+	if fio --name="$test" --ioengine=psync --output-format=json \
+		--output="$R/$t-$test.json" "$@" >"$R/$t-$test.out" 2>&1; then
+		echo "BENCH $t $test $(elapsed "$t0") $amount bytes"
+	else
+		echo "FAIL bench $t $test: $(tail -n 3 "$R/$t-$test.out" | tr '\n' ' ')"
+	fi
+}
+
+for t in $(echo "$TARGETS" | tr ',' ' '); do
+	echo "bench: $t at $(up) s"
+	if [ "$t" = raw ]; then
+		f=/dev/vdb
+	else
+		if ! out=$(mkfs_t "$t" 2>&1); then
+			echo "FAIL bench $t mkfs: $out"
+			continue
+		fi
+		if ! out=$(mount -t "$t" /dev/vdb /mnt 2>&1); then
+			echo "FAIL bench $t mount: $out"
+			continue
+		fi
+		f=/mnt/fio.dat
+	fi
+	drop
+	fio_t "$t" seqwrite $((SEQ * 1048576)) --filename=$f --rw=write \
+		--bs=1M --size=${SEQ}M --end_fsync=1
+	drop
+	fio_t "$t" seqread $((SEQ * 1048576)) --filename=$f --rw=read \
+		--bs=1M --size=${SEQ}M
+	drop
+	fio_t "$t" randwrite $((RAND * 1048576)) --filename=$f --rw=randwrite \
+		--bs=4k --size=${SEQ}M --io_size=${RAND}M --randrepeat=1 \
+		--end_fsync=1
+	if [ "$t" != raw ]; then
+		rm -f $f
+		drop
+		if h2files /mnt "$NFILES" >"$R/$t-files.out" 2>&1; then
+			awk -v t="$t" '$1 == "h2files" {print "BENCH", t, $2, $5, $3, "ops"}' \
+				"$R/$t-files.out"
+		else
+			echo "FAIL bench $t files: $(tail -n 2 "$R/$t-files.out" | tr '\n' ' ')"
+		fi
+		drop
+		if [ -f /vm/traces/sqlite-txn.trace ]; then
+			mkdir -p /mnt/sqlite
+			t0=$(up)
+			if h2replay -t /vm/traces/sqlite-txn.trace /mnt/sqlite \
+				>"$R/$t-sqlite.out" 2>&1; then
+				n=$(awk '/^time:/ {print $2}' "$R/$t-sqlite.out")
+				sync
+				echo "BENCH $t sqlite $(elapsed "$t0") $n ops"
+			else
+				echo "FAIL bench $t sqlite: $(tail -n 3 "$R/$t-sqlite.out" | tr '\n' ' ')"
+			fi
+		fi
+		df -k /mnt | tail -n 1 | sed "s/^/info $t df: /"
+		if ! out=$(umount /mnt 2>&1); then
+			echo "FAIL bench $t umount: $out"
+		fi
+	fi
+done
+echo "bench: done at $(up) s"

@@ -1,0 +1,188 @@
+#!/bin/bash
+# bench-vm.sh - "make bench-vm": raw device, ext4, btrfs, xfs and hammer2
+# on the same virtio disk, in one VM boot (not a test).
+#
+# Builds build/vm/initramfs-bench.cpio.gz (build-initramfs.sh bench: the
+# base image plus fio, mkfs.xfs and mkfs.btrfs with their libraries),
+# imports the sqlite capture, prepares build/vm/bench.img (BENCH_DISK_MB,
+# default 3072, fully written once so the host file has no holes, then
+# fsync'ed and attached with cache=none), boots the VM with
+# tests/vm/bench-guest.sh and collects its "BENCH" lines:
+#
+#   seq write MB/s   fio 1 MiB writes of 512 MiB, end_fsync
+#   seq read MB/s    the same after drop_caches
+#   rand write IOPS  fio 4 KiB random overwrites, 64 MiB, end_fsync
+#   create/s stat/s unlink/s   h2files, 10,000 files
+#   sqlite s         h2replay of the sqlite capture (45k operations)
+#
+# Prints the table, appends it to BENCHMARKS.md (BENCH_MD) with the date,
+# commit and kernel, and draws build/vm/bench-vm.png (gnuplot, each
+# figure relative to ext4).  Times are under QEMU TCG (no KVM): compare
+# filesystems with each other, not with real hardware.
+# Environment: BENCH_TARGETS (default raw,ext4,btrfs,xfs,hammer2),
+# BENCH_SEQ_MB (512), BENCH_RAND_MB (64), BENCH_FILES (10000),
+# BENCH_TIMEOUT (seconds, default 3600), WORKLOADS.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+TARGETS=${BENCH_TARGETS:-raw,ext4,btrfs,xfs,hammer2}
+SEQ=${BENCH_SEQ_MB:-512}
+RAND=${BENCH_RAND_MB:-64}
+NFILES=${BENCH_FILES:-10000}
+DISK_MB=${BENCH_DISK_MB:-3072}
+MD=${BENCH_MD:-$ROOT/BENCHMARKS.md}
+WL=${WORKLOADS:-$ROOT/../shared/workloads}
+
+if ! why=$(h2_vm_ready); then
+	echo "bench-vm: $why" >&2
+	exit 77
+fi
+for p in fio mkfs.xfs mkfs.btrfs gnuplot; do
+	command -v $p >/dev/null 2>&1 || echo "bench-vm: note: $p not installed (make deps)" >&2
+done
+mkdir -p "$VMDIR/traces"
+if [ -e "$WL/sqlite-txn.strace.gz" ]; then
+	build/bin/h2sim import-strace "$WL/sqlite-txn.strace.gz" \
+		-o "$VMDIR/traces/sqlite-txn.trace"
+fi
+echo "bench-vm: building the initramfs"
+tests/vm/build-initramfs.sh bench
+
+DISK=$VMDIR/bench.img
+RES=$VMDIR/bench-results.img
+if [ ! -f "$DISK" ] || [ "$(stat -c %s "$DISK")" -ne $((DISK_MB * 1048576)) ]; then
+	echo "bench-vm: writing $DISK ($DISK_MB MiB)"
+	dd if=/dev/zero of="$DISK" bs=1M count="$DISK_MB" status=none
+fi
+# the host file on disk before the guest starts (cache=none bypasses the
+# host page cache from then on)
+sync "$DISK"
+rm -f "$RES"
+truncate -s 64M "$RES"
+
+LOG=$VMDIR/bench-console.log
+echo "bench-vm: booting (TCG; a few minutes per filesystem); console: $LOG"
+t0=$(date +%s)
+rc=0
+tests/vm/run-vm.sh -q -t "${BENCH_TIMEOUT:-3600}" \
+	-i "$VMDIR/initramfs-bench.cpio.gz" \
+	-a "h2mode=bench h2timeout=${BENCH_TIMEOUT:-3600} h2arg=$TARGETS h2seq=$SEQ h2rand=$RAND h2files=$NFILES" \
+	-l "$LOG" "$RES" "$DISK" || rc=$?
+echo "bench-vm: VM ran $(($(date +%s) - t0)) s (QEMU exit $rc)"
+grep -aE '^(FAIL|bench:|info)' "$LOG" || true
+rm -rf "$VMDIR/bench-results"
+mkdir -p "$VMDIR/bench-results"
+tar -xf "$RES" -C "$VMDIR/bench-results" 2>/dev/null || true
+grep -a '^BENCH ' "$LOG" >"$VMDIR/bench.txt" || {
+	echo "bench-vm: no results" >&2
+	exit 1
+}
+
+# ----- the table -----
+K=$(h2_kver)
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (+ uncommitted changes)"
+CPU=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+python3 - "$VMDIR/bench.txt" "$VMDIR/bench.dat" "$TARGETS" \
+	"$VMDIR/bench-results/bench" >"$VMDIR/bench-table.md" <<'EOF'
+import json, os, sys
+src, dat, targets, jdir = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4]
+r = {}
+for line in open(src):
+    f = line.split()
+    if len(f) < 6:
+        continue
+    _, t, test, secs, amount = f[:5]
+    r[(t, test)] = (float(secs), float(amount))
+    # fio's own accounting (its runtime includes end_fsync) rather than the
+    # wall time, which includes fio's start-up (seconds under TCG)
+    jf = os.path.join(jdir, "%s-%s.json" % (t, test))
+    if os.path.exists(jf):
+        try:
+            job = json.load(open(jf))["jobs"][0]
+            d = job["read"] if test == "seqread" else job["write"]
+            if job["job_runtime"] > 0:
+                r[(t, test)] = (job["job_runtime"] / 1000.0,
+                                float(d["io_bytes"]))
+        except (ValueError, KeyError, IndexError):
+            pass
+cols = [  # (test, heading, function of (seconds, amount), format)
+    ("seqwrite", "seq write MB/s", lambda s, a: a / s / 1e6, "%.1f"),
+    ("seqread", "seq read MB/s", lambda s, a: a / s / 1e6, "%.1f"),
+    ("randwrite", "rand 4K write IOPS", lambda s, a: a / 4096 / s, "%.0f"),
+    ("create", "create/s", lambda s, a: a / s, "%.0f"),
+    ("stat", "stat/s", lambda s, a: a / s, "%.0f"),
+    ("unlink", "unlink/s", lambda s, a: a / s, "%.0f"),
+    ("sqlite", "sqlite replay s", lambda s, a: s, "%.1f"),
+]
+print("| target | " + " | ".join(c[1] for c in cols) + " |")
+print("| --- |" + " ---: |" * len(cols))
+val = {}
+for t in targets:
+    row = []
+    for test, _, fn, fmt in cols:
+        if (t, test) in r and r[(t, test)][0] > 0:
+            v = fn(*r[(t, test)])
+            val[(t, test)] = v
+            row.append(fmt % v)
+        else:
+            row.append("-")
+    print("| %s | %s |" % (t, " | ".join(row)))
+# gnuplot data: one row per test, one column per target, relative to ext4
+# (for the sqlite time: ext4 time / time, so higher is better everywhere)
+with open(dat, "w") as out:
+    out.write("test " + " ".join(targets) + "\n")
+    for test, head, _, _ in cols:
+        base = val.get(("ext4", test))
+        vals = []
+        for t in targets:
+            v = val.get((t, test))
+            if v is None or not base:
+                vals.append("0")
+            elif test == "sqlite":
+                vals.append("%.3f" % (base / v))
+            else:
+                vals.append("%.3f" % (v / base))
+        label = "sqlite replay (1/time)" if test == "sqlite" else head
+        out.write('"%s" %s\n' % (label, " ".join(vals)))
+EOF
+cat "$VMDIR/bench-table.md"
+{
+	echo
+	echo "## VM benchmark $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT"
+	echo
+	echo "make bench-vm (tests/vm/bench-vm.sh): one boot of Debian's $K kernel"
+	echo "under QEMU TCG (no KVM; 2 vCPUs, 2 GiB) on $CPU; one virtio disk"
+	echo "(raw file, cache=none), freshly formatted per filesystem with default"
+	echo "options. fio psync: ${SEQ} MiB of 1 MiB writes + end_fsync, read back"
+	echo "after drop_caches, ${RAND} MiB of 4 KiB random overwrites + end_fsync;"
+	echo "h2files: ${NFILES} empty files created (+ syncfs), stat'ed, unlinked"
+	echo "(+ syncfs); the sqlite capture replayed by h2replay (+ sync). fio"
+	echo "figures from fio's own accounting (end_fsync included), the others wall"
+	echo "seconds by the guest clock; emulated CPU, so compare the rows with each"
+	echo "other only."
+	echo
+	cat "$VMDIR/bench-table.md"
+} >>"$MD"
+echo "bench-vm: appended to $MD"
+
+if command -v gnuplot >/dev/null 2>&1; then
+	n=$(echo "$TARGETS" | tr ',' '\n' | wc -l)
+	gnuplot <<EOF
+set terminal pngcairo size 1100,520 noenhanced font ",10"
+set output "$VMDIR/bench-vm.png"
+set title "make bench-vm: throughput relative to ext4 (higher is better), QEMU TCG, $K"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set key top left
+set grid ytics
+set yrange [0:*]
+set bmargin 3
+set ylabel "relative to ext4"
+plot for [i=2:$((n + 1))] "$VMDIR/bench.dat" using i:xtic(1) title columnheader(i)
+EOF
+	echo "bench-vm: chart $VMDIR/bench-vm.png"
+fi

@@ -1,0 +1,179 @@
+#!/bin/sh
+# vmtest.sh - the filesystem test inside the VM (run by init.sh, busybox sh).
+#
+# Disks: /dev/vda results (init.sh writes it), /dev/vdb the test disk,
+# /dev/vdc a tar archive (vmtest-host.sh made it) holding manifest.sha256
+# and include/ (a copy of the host's /usr/include), /dev/vdd (hammer2 only)
+# an image the host's newfs_hammer2 and hammer2 import wrote.  The filesystem under
+# test is h2fs= on the kernel command line (default hammer2; ext4 tests
+# the harness itself).  h2mnt=SPEC overrides the mount source (default
+# /dev/vdb).
+#
+#   1. format /dev/vdb (newfs_hammer2, built static) and mount it on /mnt
+#   2. posix_suite /mnt/posix            (every check its own line)
+#   3. extract include/ from /dev/vdc with busybox tar, check every file's
+#      sha256 against the host's manifest
+#   4. replay each /vm/traces/*.trace with h2replay into /mnt/replay/NAME,
+#      against a tmpfs reference (/tmp/ref/NAME): results, read bytes,
+#      stat, readdir, readlink, final trees
+#   5. sync, umount, mount: posix_suite -v, the sha256 manifest again, the
+#      replay trees against the references again
+#   6. copy and delete a subtree, umount
+#   7. mount /dev/vdd, check include/linux there against the manifest,
+#      change it (write, rename, unlink, mkdir, chmod, symlink), umount
+# The reference trees go to /results/ref.tar for the host's comparison
+# with its own export of the image.  Each check prints "ok NAME" or
+# "FAIL NAME: why"; "H2VM-PHASE NAME" lines tell the host how far it got.
+FS=hammer2
+SPEC=/dev/vdb
+for a in $(cat /proc/cmdline); do
+	case "$a" in
+	h2fs=*) FS=${a#h2fs=} ;;
+	h2mnt=*) SPEC=${a#h2mnt=} ;;
+	esac
+done
+LOG=/tmp/log
+mkdir -p $LOG
+
+ok() { echo "ok   $*"; }
+fail() { echo "FAIL $*"; }
+up() { cut -d' ' -f1 /proc/uptime; }
+
+# run NAME CMD...: one check from a command's exit status; its output goes
+# to $LOG/NAME.log, the last lines are shown on failure.
+run() {
+	local name=$1 f
+	shift
+	f=$LOG/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '_').log
+	if "$@" >"$f" 2>&1; then
+		ok "$name"
+		return 0
+	fi
+	fail "$name: $(tail -n 5 "$f" | tr '\n' '|')"
+	return 1
+}
+
+mkfs_fs() {
+	case "$FS" in
+	hammer2) newfs_hammer2 /dev/vdb ;;
+	ext4) /usr/local/bin/mke2fs -t ext4 -F -q /dev/vdb ;; # not the applet
+	*) mkfs."$FS" /dev/vdb ;;
+	esac
+}
+mount_fs() { mount -t "$FS" "$SPEC" /mnt; }
+
+# check_manifest: sha256 of every file of /mnt/include against the host.
+check_manifest() {
+	local n bad
+	n=$(wc -l </tmp/manifest.sha256)
+	bad=$(cd /mnt && sha256sum -c /tmp/manifest.sha256 2>&1 | grep -v ': OK$')
+	if [ -n "$bad" ]; then
+		echo "$bad" | head -n 10
+		echo "$(echo "$bad" | wc -l) of $n files differ"
+		return 1
+	fi
+	echo "$n files match"
+}
+
+end() {
+	echo "H2VM-PHASE end $(up)"
+	exit 0
+}
+
+echo "H2VM-PHASE start $(up) fs=$FS"
+if ! grep -qw "$FS" /proc/filesystems; then
+	case "$FS" in
+	hammer2) fail "hammer2 registered in /proc/filesystems: the module registers no filesystem (VFS glue missing?)" ;;
+	*) fail "$FS registered in /proc/filesystems" ;;
+	esac
+	end
+fi
+ok "$FS registered in /proc/filesystems"
+run "mkfs $FS /dev/vdb" mkfs_fs || end
+run "mount -t $FS $SPEC /mnt" mount_fs || end
+echo "H2VM-PHASE mounted $(up)"
+grep " /mnt " /proc/mounts | sed 's/^/info mount: /'
+
+# 2. POSIX suite
+posix_suite /mnt/posix >$LOG/posix.log 2>&1
+rc=$?
+grep -v '^posix: ' $LOG/posix.log
+[ $rc -le 1 ] || fail "posix_suite exited with status $rc (crashed?)"
+echo "H2VM-PHASE posix $(up)"
+
+# 3. the include tree
+if run "extract include/ (busybox tar from /dev/vdc)" tar -xf /dev/vdc -C /mnt &&
+	run "rename manifest out of the mount" mv /mnt/manifest.sha256 /tmp/manifest.sha256; then
+	run "include/: sha256 of every file" check_manifest
+fi
+echo "H2VM-PHASE include $(up)"
+
+# 4. trace replays against a tmpfs reference
+mkdir -p /mnt/replay /tmp/ref
+for t in /vm/traces/*.trace; do
+	[ -e "$t" ] || continue
+	n=$(basename "$t" .trace)
+	mkdir -p "/mnt/replay/$n" "/tmp/ref/$n"
+	t0=$(up)
+	if h2replay -r "/tmp/ref/$n" "$t" "/mnt/replay/$n" >"$LOG/replay-$n.log" 2>&1; then
+		ok "replay $n: $(tail -n 1 "$LOG/replay-$n.log") ($(grep '^treecmp' "$LOG/replay-$n.log")), $t0 -> $(up) s"
+	else
+		fail "replay $n: $(tail -n 1 "$LOG/replay-$n.log")"
+		grep -E '^(MISMATCH|DIFF|note)' "$LOG/replay-$n.log" | head -n 15 | sed 's/^/  /'
+	fi
+	grep '^note' "$LOG/replay-$n.log" | head -n 3 | sed 's/^/info /'
+done
+echo "H2VM-PHASE replay $(up)"
+
+# 5. unmount, mount, everything again
+run "sync" sync
+run "umount" umount /mnt || end
+run "mount again" mount_fs || end
+echo "H2VM-PHASE remounted $(up)"
+posix_suite -v /mnt/posix >$LOG/posix-verify.log 2>&1
+rc=$?
+grep -v '^posix-verify: ' $LOG/posix-verify.log
+[ $rc -le 1 ] || fail "posix_suite -v exited with status $rc (crashed?)"
+[ -f /tmp/manifest.sha256 ] &&
+	run "include/ after remount: sha256 of every file" check_manifest
+for t in /vm/traces/*.trace; do
+	[ -e "$t" ] || continue
+	n=$(basename "$t" .trace)
+	run "replay $n after remount: tree equals the reference" \
+		h2replay -c "/mnt/replay/$n" "/tmp/ref/$n"
+done
+
+# 6. copy and delete a subtree
+if [ -d /mnt/include/linux ]; then
+	run "cp -a include/linux" cp -a /mnt/include/linux /mnt/linux.copy &&
+		run "copy equals include/linux" h2replay -c /mnt/include/linux /mnt/linux.copy
+	run "rm -rf the copy" rm -rf /mnt/linux.copy
+	run "copy gone" test ! -e /mnt/linux.copy
+fi
+df -k /mnt | tail -n 1 | sed 's/^/info df: /'
+run "final umount" umount /mnt || end
+echo "H2VM-PHASE unmounted $(up)"
+
+# 7. /dev/vdd: an image the host made with newfs_hammer2 + hammer2 import
+# (include/linux): the kernel reads it, then changes it for the host to see
+if [ "$FS" = hammer2 ] && [ -b /dev/vdd ] && [ -f /tmp/manifest.sha256 ]; then
+	mkdir -p /mnt2
+	if run "mount the image the userland tools wrote" mount -t hammer2 /dev/vdd /mnt2; then
+		grep '  include/linux/' /tmp/manifest.sha256 >/tmp/linux.sha256
+		run "host-imported include/linux: sha256 of every file" \
+			sh -c 'cd /mnt2 && sha256sum -c /tmp/linux.sha256 | grep -v ": OK$"; [ $? -eq 1 ]'
+		kwrite() {
+			echo "written by the kernel" >/mnt2/from-kernel &&
+				mv /mnt2/include/linux/kernel.h /mnt2/include/linux/kernel.h.moved &&
+				rm /mnt2/include/linux/types.h &&
+				mkdir /mnt2/kdir && cp /vm/bin/h2replay /mnt2/kdir/ &&
+				chmod 0600 /mnt2/kdir/h2replay && ln -s ../from-kernel /mnt2/kdir/sym
+		}
+		run "kernel writes into the host-made image" kwrite
+		run "umount the host-made image" umount /mnt2 &&
+			echo "H2VM-PHASE userland-image $(up)"
+	fi
+fi
+tar -cf /results/ref.tar -C /tmp/ref .
+cp $LOG/*.log /results/ 2>/dev/null
+end
