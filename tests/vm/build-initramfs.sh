@@ -134,9 +134,12 @@ build_base() {
 		}
 	done
 	# the test programs
-	for f in posix_suite h2replay h2files; do
+	for f in posix_suite h2files; do
 		cc $VM_CFLAGS -static -o "$st/vm/bin/$f" tests/vm/$f.c
 	done
+	# the replayer shares the simulator's data generator (sim/util.c)
+	cc $VM_CFLAGS -Isim -static -o "$st/vm/bin/h2replay" \
+		tests/vm/h2replay.c sim/util.c
 	cp "$st/vm/bin/h2replay" "$st/vm/bin/h2files" "$OUT/"
 
 	# mke2fs (ext4: the harness's reference filesystem), dynamic

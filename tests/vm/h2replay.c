@@ -60,36 +60,15 @@
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
+#include "sim.h"
+
 #define MAXFD 4096
 #define MAXTOK 16
 
-/* ---------------- data generation (docs/TRACE.md, sim/sim.h) ---------- */
-
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t fnv1a64(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++) {
-		h ^= (uint8_t)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static void gen_fill(uint8_t *buf, size_t len, uint64_t seed, uint64_t key,
-		     uint64_t off)
-{
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (uint8_t)mix64(seed ^ key ^
-					((off + i) * 0x9E3779B97F4A7C15ULL));
-}
+/*
+ * Data generation (docs/TRACE.md gen()), the hashes and errno names come
+ * from sim/util.c, linked in, so the bytes are exactly the simulator's.
+ */
 
 /* ---------------- state ---------------- */
 
@@ -137,17 +116,6 @@ static void note(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
-}
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (!p) {
-		perror("malloc");
-		exit(2);
-	}
-	return p;
 }
 
 static void ensure_buf(size_t n)
@@ -199,20 +167,6 @@ static long long num(const char *s)
 	return strtoll(s, NULL, 0);
 }
 
-/* Errno of a name like "ENOENT", or 0. */
-static int errno_from_name(const char *s)
-{
-	for (int e = 1; e < 200; e++) {
-		const char *n = strerrorname_np(e);
-
-		if (n && strcmp(n, s) == 0)
-			return e;
-	}
-	if (strcmp(s, "ENOTSUP") == 0)
-		return ENOTSUP;
-	return 0;
-}
-
 static const char *ename(long r)
 {
 	static char b[4][32];
@@ -242,10 +196,7 @@ struct statres {
 	struct stat st;
 };
 
-struct dent {
-	char *name;
-	unsigned char type;
-};
+/* struct dent (name, type) comes from sim/sim.h */
 
 static int dentcmp(const void *a, const void *b)
 {
@@ -620,7 +571,7 @@ static void replay_line(char *line)
 		if (ref && rr >= 0)
 			t->rfd = (int)rr;
 		t->append = !!(fl & O_APPEND);
-		t->key = fnv1a64(tok[2]);
+		t->key = fnv1a64(tok[2], strlen(tok[2]));
 		if (check(op, rt, rr, have, exp, 1))
 			n_pass++;
 		return;
