@@ -68,6 +68,23 @@ static int dev_reserve(hammer2_dev_t *hmp, uint64_t bytes)
 	return 0;
 }
 
+/*
+ * Start a modifying operation: take the device lock, refuse a read-only or
+ * broken device, and reserve 'bytes' (0: no reservation, for operations
+ * that free space).  The lock is held on return whatever the result; the
+ * caller ends with dev_unlock().
+ */
+static int dev_enter_modify(hammer2_dev_t *hmp, uint64_t bytes)
+{
+	int error;
+
+	dev_lock(hmp);
+	error = dev_writable(hmp);
+	if (error == 0 && bytes)
+		error = dev_reserve(hmp, bytes);
+	return error;
+}
+
 /* ---------------- device ---------------- */
 
 static void pseudo_chain_init(hammer2_dev_t *hmp, hammer2_chain_t *chain,
@@ -351,8 +368,7 @@ int hammer2_pfs_create(hammer2_dev_t *hmp, const char *label, int pfs_type)
 		return hammer2_error_to_errno(HAMMER2_ERROR_EINVAL);
 	if (len > 255)
 		return hammer2_error_to_errno(HAMMER2_ERROR_ENAMETOOLONG);
-	dev_lock(hmp);
-	error = dev_writable(hmp);
+	error = dev_enter_modify(hmp, 0);
 	if (error)
 		return dev_unlock(hmp, error);
 	error = pfs_find(hmp, label, &chain);
@@ -490,10 +506,7 @@ int hammer2_vop_link(hammer2_inode_t *ip, hammer2_inode_t *tdip,
 
 	if (ip->pmp != tdip->pmp)
 		return hammer2_error_to_errno(HAMMER2_ERROR_EXDEV);
-	dev_lock(hmp);
-	error = dev_writable(hmp);
-	if (error == 0)
-		error = dev_reserve(hmp, 2 * HAMMER2_INODE_BYTES);
+	error = dev_enter_modify(hmp, 2 * HAMMER2_INODE_BYTES);
 	if (error == 0)
 		error = hammer2_inode_link(ip, tdip, name, len);
 	return dev_unlock(hmp, error);
@@ -507,10 +520,7 @@ int hammer2_vop_create(hammer2_inode_t *dip, const char *name, size_t len,
 	int error;
 
 	*ipp = NULL;
-	dev_lock(hmp);
-	error = dev_writable(hmp);
-	if (error == 0)
-		error = dev_reserve(hmp, HAMMER2_INODE_BYTES + linklen);
+	error = dev_enter_modify(hmp, HAMMER2_INODE_BYTES + linklen);
 	if (error == 0)
 		error = hammer2_inode_create(dip, name, len, va, link, linklen,
 					     ipp);
@@ -526,8 +536,7 @@ static int vop_unlink(hammer2_inode_t *dip, const char *name, size_t len,
 	hammer2_dev_t *hmp = dip->pmp->hmp;
 	int error;
 
-	dev_lock(hmp);
-	error = dev_writable(hmp);
+	error = dev_enter_modify(hmp, 0);
 	if (error == 0)
 		error = hammer2_inode_unlink(dip, name, len, isdir);
 	/* the unlink is done; a failed early flush is reported by a sync */
@@ -555,10 +564,7 @@ int hammer2_vop_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
 
 	if (fdip->pmp != tdip->pmp)
 		return hammer2_error_to_errno(HAMMER2_ERROR_EXDEV);
-	dev_lock(hmp);
-	error = dev_writable(hmp);
-	if (error == 0)
-		error = dev_reserve(hmp, 2 * HAMMER2_INODE_BYTES);
+	error = dev_enter_modify(hmp, 2 * HAMMER2_INODE_BYTES);
 	if (error == 0)
 		error = hammer2_inode_rename(fdip, fname, flen, tdip, tname,
 					     tlen, flags);
@@ -597,10 +603,7 @@ ssize_t hammer2_vop_write(hammer2_inode_t *ip, const void *buf, size_t len,
 	ssize_t n;
 	int error;
 
-	dev_lock(hmp);
-	error = dev_writable(hmp);
-	if (error == 0)
-		error = dev_reserve(hmp, len + HAMMER2_PBUFSIZE);
+	error = dev_enter_modify(hmp, len + HAMMER2_PBUFSIZE);
 	if (error)
 		return -(ssize_t)dev_unlock(hmp, error);
 	n = hammer2_file_write(ip, buf, len, off);
@@ -618,10 +621,7 @@ int hammer2_vop_truncate(hammer2_inode_t *ip, uint64_t size)
 	hammer2_dev_t *hmp = ip->pmp->hmp;
 	int error;
 
-	dev_lock(hmp);
-	error = dev_writable(hmp);
-	if (error == 0)
-		error = dev_reserve(hmp, HAMMER2_PBUFSIZE);
+	error = dev_enter_modify(hmp, HAMMER2_PBUFSIZE);
 	if (error == 0)
 		error = hammer2_file_truncate(ip, size);
 	return dev_unlock(hmp, error);
@@ -669,8 +669,7 @@ int hammer2_vop_setattr(hammer2_inode_t *ip, const struct hammer2_vattr *va,
 	hammer2_inode_data_t *ipd;
 	int error;
 
-	dev_lock(hmp);
-	error = dev_writable(hmp);
+	error = dev_enter_modify(hmp, 0);
 	if (error == 0 && (mask & HAMMER2_VA_SIZE))
 		error = hammer2_file_truncate(ip, va->size);
 	if (error == 0)
@@ -721,8 +720,7 @@ static int vop_set_algo(hammer2_inode_t *ip, uint8_t algo, int check)
 	if ((check && HAMMER2_DEC_ALGO(algo) > HAMMER2_CHECK_SHA192) ||
 	    (!check && HAMMER2_DEC_ALGO(algo) > HAMMER2_COMP_ZLIB))
 		return hammer2_error_to_errno(HAMMER2_ERROR_EINVAL);
-	dev_lock(hmp);
-	error = dev_writable(hmp);
+	error = dev_enter_modify(hmp, 0);
 	if (error == 0)
 		error = hammer2_chain_modify(ip->chain);
 	if (error == 0) {
