@@ -273,7 +273,12 @@ static void sd_random(void *ctx, void *buf, size_t bytes)
 }
 
 static const struct hammer2_devops sd_ops = {
-	sd_read, sd_write, sd_flush, sd_time, sd_random,
+	.read = sd_read,
+	.write = sd_write,
+	.flush = sd_flush,
+	.time_us = sd_time,
+	.random = sd_random,
+	/* no readv/writev: every block is a write the crash model sees */
 };
 
 const struct hammer2_devops *simdisk_ops(void)

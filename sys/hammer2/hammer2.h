@@ -63,13 +63,34 @@ int hammer2_error_to_errno(int error);
  * flush:       write barrier; all earlier writes durable on return.
  * time_us:     current time, microseconds since the epoch.
  * random:      fill buf with random bytes (uuids only).
+ *
+ * Optional (NULL: the core copies into one buffer and uses read/write):
+ * readv/writev: one run of cnt buffers lying back to back on the media
+ *              from byte offset off (each iov_len a multiple of 512, at
+ *              most HAMMER2_IOV_MAX buffers).  readv returns with the data
+ *              in place.  writev may return before the data reaches the
+ *              device: the core leaves the buffers untouched until wait
+ *              returns; an error may be reported by writev or by wait.
+ * wait:        every writev issued so far has completed; 0 or EIO.
+ *              Needed only when writev is asynchronous.
  */
+#define HAMMER2_IOV_MAX 256
+struct hammer2_iov {
+	void *iov_base;
+	size_t iov_len; /* bytes */
+};
+
 struct hammer2_devops {
 	int (*read)(void *ctx, void *buf, size_t bytes, uint64_t off);
 	int (*write)(void *ctx, const void *buf, size_t bytes, uint64_t off);
 	int (*flush)(void *ctx);
 	uint64_t (*time_us)(void *ctx);
 	void (*random)(void *ctx, void *buf, size_t bytes);
+	int (*readv)(void *ctx, const struct hammer2_iov *iov, int cnt,
+		     uint64_t off);
+	int (*writev)(void *ctx, const struct hammer2_iov *iov, int cnt,
+		      uint64_t off);
+	int (*wait)(void *ctx);
 };
 
 typedef struct hammer2_dev hammer2_dev_t;
@@ -210,7 +231,8 @@ struct hammer2_dev {
 struct hammer2_wq {
 	hammer2_off_t off; /* device offset (bytes) */
 	uint32_t bytes;
-	uint8_t *data; /* owned copy */
+	uint8_t *data; /* owned unless borrowed */
+	int borrowed;  /* data is the chain's own buffer (see flush) */
 };
 
 /* ----- subr: hashing, checks, compression ----- */
@@ -264,6 +286,21 @@ int hammer2_io_read(hammer2_dev_t *hmp, void *buf, size_t bytes,
  */
 int hammer2_io_read_bref(hammer2_dev_t *hmp, const hammer2_blockref_t *bref,
 			 uint8_t **datap, uint32_t *bytesp);
+/*
+ * Physical size in bytes of bref's block (1 KiB..64 KiB, inside the
+ * volume, not crossing a 64 KiB boundary), or 0 when the placement is
+ * impossible.
+ */
+uint32_t hammer2_io_placement(hammer2_dev_t *hmp,
+			      const hammer2_blockref_t *bref);
+/*
+ * The second half of hammer2_io_read_bref for a block already read into
+ * pbuf (pbytes, from hammer2_io_placement; ownership passes here): verify
+ * and decompress.  Same results and errors.
+ */
+int hammer2_io_decode_bref(hammer2_dev_t *hmp, const hammer2_blockref_t *bref,
+			   uint8_t *pbuf, uint32_t pbytes, uint8_t **datap,
+			   uint32_t *bytesp);
 
 /* ----- chain layer (hammer2_chain.c) ----- */
 
@@ -281,6 +318,14 @@ int hammer2_base_live(const hammer2_blockref_t *base, int count);
 
 /* Load the chain's data if it is not loaded; error flags. */
 int hammer2_chain_load(hammer2_chain_t *chain);
+/*
+ * Prefetch: load the data of up to n chains (any order) with as few
+ * device reads as possible: blocks adjacent on the media are read as one
+ * run (readv, at most HAMMER2_IOV_MAX blocks and 1 MiB).  Best effort: a
+ * chain that fails to load here is left unloaded, and the caller's
+ * hammer2_chain_load reports its error.  Errors: ENOMEM only.
+ */
+int hammer2_chain_load_many(hammer2_chain_t **chains, int n);
 void hammer2_chain_ref(hammer2_chain_t *chain);
 /* A flushed chain may now be evictable: put it on the LRU if so. */
 void hammer2_chain_settle(hammer2_chain_t *chain);

@@ -278,22 +278,14 @@ void hammer2_chain_drop(hammer2_chain_t *chain)
 }
 
 /*
- * Load the chain's logical data from media.  Chains created in memory
- * (INITIAL) and the pseudo-chains are always loaded.  The size must fit
- * the type: 1 KiB inodes, 32 KiB freemap blocks, whole blockrefs for
- * indirect blocks.  Errors: EIO, CHECK, BADBREF, ENOMEM.
+ * Install freshly read logical data (ownership passes) after checking that
+ * its size fits the chain's type: 1 KiB inodes, 32 KiB freemap blocks,
+ * whole blockrefs for indirect blocks.  Errors: BADBREF (data freed).
  */
-int hammer2_chain_load(hammer2_chain_t *chain)
+static int chain_set_data(hammer2_chain_t *chain, uint8_t *data, uint32_t bytes)
 {
-	uint8_t *data;
-	uint32_t bytes;
-	int error, ok;
+	int ok;
 
-	if (chain->data)
-		return 0;
-	error = hammer2_io_read_bref(chain->hmp, &chain->bref, &data, &bytes);
-	if (error)
-		return error;
 	switch (chain->bref.type) {
 	case HAMMER2_BREF_TYPE_INODE:
 		ok = bytes == HAMMER2_INODE_BYTES;
@@ -322,6 +314,109 @@ int hammer2_chain_load(hammer2_chain_t *chain)
 	}
 	chain->data = data;
 	chain->bytes = bytes;
+	return 0;
+}
+
+/*
+ * Load the chain's logical data from media.  Chains created in memory
+ * (INITIAL) and the pseudo-chains are always loaded.  Errors: EIO, CHECK,
+ * BADBREF, ENOMEM.
+ */
+int hammer2_chain_load(hammer2_chain_t *chain)
+{
+	uint8_t *data;
+	uint32_t bytes;
+	int error;
+
+	if (chain->data)
+		return 0;
+	error = hammer2_io_read_bref(chain->hmp, &chain->bref, &data, &bytes);
+	if (error)
+		return error;
+	return chain_set_data(chain, data, bytes);
+}
+
+static int chain_off_cmp(const void *a, const void *b)
+{
+	const hammer2_chain_t *x = *(hammer2_chain_t *const *)a;
+	const hammer2_chain_t *y = *(hammer2_chain_t *const *)b;
+	hammer2_off_t xo = x->bref.data_off & HAMMER2_OFF_MASK;
+	hammer2_off_t yo = y->bref.data_off & HAMMER2_OFF_MASK;
+
+	return xo < yo ? -1 : xo > yo;
+}
+
+#define LOAD_MAX_RUN (1024 * 1024)
+
+/* See hammer2.h. */
+int hammer2_chain_load_many(hammer2_chain_t **chains, int n)
+{
+	hammer2_dev_t *hmp;
+	struct hammer2_iov *iov;
+	hammer2_chain_t **todo;
+	int i, j, k, m = 0;
+
+	if (n <= 0)
+		return 0;
+	hmp = chains[0]->hmp;
+	if (hmp->ops->readv == NULL)
+		return 0; /* the callers' single loads do it */
+	todo = hammer2_alloc(sizeof(*todo) * (size_t)n);
+	iov = hammer2_alloc(sizeof(*iov) * HAMMER2_IOV_MAX);
+	if (todo == NULL || iov == NULL) {
+		hammer2_free(todo);
+		hammer2_free(iov);
+		return HAMMER2_ERROR_ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		if (chains[i]->data == NULL &&
+		    !(chains[i]->flags & HAMMER2_CHAIN_INITIAL) &&
+		    hammer2_io_placement(hmp, &chains[i]->bref))
+			todo[m++] = chains[i];
+	hammer2_sort(todo, (size_t)m, sizeof(*todo), chain_off_cmp);
+	for (i = 0; i < m; i = j) {
+		hammer2_off_t off = todo[i]->bref.data_off & HAMMER2_OFF_MASK;
+		uint64_t len = 0;
+		int err;
+
+		for (j = i; j < m && j - i < HAMMER2_IOV_MAX; j++) {
+			hammer2_chain_t *c = todo[j];
+			uint32_t pb = hammer2_io_placement(hmp, &c->bref);
+
+			if ((c->bref.data_off & HAMMER2_OFF_MASK) !=
+				    off + len ||
+			    len + pb > LOAD_MAX_RUN)
+				break;
+			iov[j - i].iov_base = hammer2_alloc(pb);
+			iov[j - i].iov_len = pb;
+			if (iov[j - i].iov_base == NULL)
+				break;
+			len += pb;
+		}
+		if (j == i) { /* no memory even for one block */
+			j = i + 1;
+			continue;
+		}
+		hmp->stat_reads++;
+		hmp->stat_read_bytes += len;
+		err = hmp->ops->readv(hmp->ctx, iov, j - i, off);
+		for (k = i; k < j; k++) {
+			uint8_t *data;
+			uint32_t bytes;
+
+			if (err) {
+				hammer2_free(iov[k - i].iov_base);
+				continue;
+			}
+			if (hammer2_io_decode_bref(hmp, &todo[k]->bref,
+						   iov[k - i].iov_base,
+						   (uint32_t)iov[k - i].iov_len,
+						   &data, &bytes) == 0)
+				chain_set_data(todo[k], data, bytes);
+		}
+	}
+	hammer2_free(iov);
+	hammer2_free(todo);
 	return 0;
 }
 

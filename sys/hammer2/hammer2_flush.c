@@ -33,8 +33,15 @@
 #define COMP_FAIL_LIMIT 8
 #define COMP_SKIP_BLOCKS 64
 
+/*
+ * Queue a write of bytes at device offset off.  own: 1 hands the buffer to
+ * the queue (freed after the write), 0 borrows it (a chain's own data,
+ * which cannot change while the flush holds the device lock; a flush that
+ * fails before writing turns borrowed entries into copies, see
+ * flush_wq_own).  Errors: ENOMEM.
+ */
 static int flush_queue_write(hammer2_dev_t *hmp, hammer2_off_t off,
-			     const void *data, uint32_t bytes)
+			     uint8_t *data, uint32_t bytes, int own)
 {
 	struct hammer2_wq *w;
 
@@ -51,13 +58,37 @@ static int flush_queue_write(hammer2_dev_t *hmp, hammer2_off_t off,
 		hmp->maxwq = ncap;
 	}
 	w = &hmp->wq[hmp->nwq];
-	w->data = hammer2_alloc(bytes);
-	if (w->data == NULL)
-		return HAMMER2_ERROR_ENOMEM;
-	h2_memcpy(w->data, data, bytes);
+	w->data = data;
+	w->borrowed = !own;
 	w->off = off;
 	w->bytes = bytes;
 	hmp->nwq++;
+	return 0;
+}
+
+/*
+ * Give every borrowed queue entry its own copy: the queue outlives this
+ * flush (it failed) and the chains may be modified before the next one.
+ * Errors: ENOMEM (the entries not copied stay borrowed; the caller then
+ * treats the device as broken).
+ */
+static int flush_wq_own(hammer2_dev_t *hmp)
+{
+	size_t i;
+
+	for (i = 0; i < hmp->nwq; i++) {
+		struct hammer2_wq *w = &hmp->wq[i];
+		uint8_t *copy;
+
+		if (!w->borrowed)
+			continue;
+		copy = hammer2_alloc(w->bytes);
+		if (copy == NULL)
+			return HAMMER2_ERROR_ENOMEM;
+		h2_memcpy(copy, w->data, w->bytes);
+		w->data = copy;
+		w->borrowed = 0;
+	}
 	return 0;
 }
 
@@ -68,51 +99,88 @@ static int wq_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-/* Write the queue in offset order, coalescing adjacent blocks. */
+/*
+ * Write one run of n queue entries, adjacent on the media: as one writev
+ * (iov: room for HAMMER2_IOV_MAX) when the device has it, else copied into
+ * run (WQ_MAX_RUN bytes).  Without the buffer it needs (NULL) each entry
+ * is written alone.  0 or EIO.
+ */
+static int flush_write_run(hammer2_dev_t *hmp, struct hammer2_wq *w, size_t n,
+			   uint64_t len, uint8_t *run, struct hammer2_iov *iov)
+{
+	uint64_t pos = 0;
+	size_t k;
+
+	hmp->stat_writes++;
+	hmp->stat_write_bytes += len;
+	if (n == 1)
+		return hmp->ops->write(hmp->ctx, w->data, w->bytes, w->off) ?
+			       HAMMER2_ERROR_EIO :
+			       0;
+	if (hmp->ops->writev && iov) {
+		for (k = 0; k < n; k++) {
+			iov[k].iov_base = w[k].data;
+			iov[k].iov_len = w[k].bytes;
+		}
+		return hmp->ops->writev(hmp->ctx, iov, (int)n, w->off) ?
+			       HAMMER2_ERROR_EIO :
+			       0;
+	}
+	if (run == NULL) {
+		for (k = 0; k < n; k++)
+			if (hmp->ops->write(hmp->ctx, w[k].data, w[k].bytes,
+					    w[k].off))
+				return HAMMER2_ERROR_EIO;
+		return 0;
+	}
+	for (k = 0; k < n; k++) {
+		h2_memcpy(run + pos, w[k].data, w[k].bytes);
+		pos += w[k].bytes;
+	}
+	return hmp->ops->write(hmp->ctx, run, (size_t)len, w->off) ?
+		       HAMMER2_ERROR_EIO :
+		       0;
+}
+
+/*
+ * Write the queue in offset order, coalescing adjacent blocks into runs of
+ * at most WQ_MAX_RUN bytes and HAMMER2_IOV_MAX blocks.  With an
+ * asynchronous writev every run is in flight at once; wait collects them
+ * before the buffers are freed.
+ */
 static int flush_write_queue(hammer2_dev_t *hmp)
 {
+	struct hammer2_iov *iov = NULL;
 	uint8_t *run = NULL;
-	size_t i = 0, j, k;
+	size_t i = 0, j;
 	int error = 0;
 
 	if (hmp->nwq == 0)
 		return 0;
 	hammer2_sort(hmp->wq, hmp->nwq, sizeof(*hmp->wq), wq_cmp);
+	if (hmp->ops->writev)
+		iov = hammer2_alloc(sizeof(*iov) * HAMMER2_IOV_MAX);
+	else
+		run = hammer2_alloc(WQ_MAX_RUN);
 	while (i < hmp->nwq && error == 0) {
 		uint64_t len = hmp->wq[i].bytes;
-		const void *buf = hmp->wq[i].data;
 
-		for (j = i + 1;
-		     j < hmp->nwq && hmp->wq[j].off == hmp->wq[i].off + len &&
-		     len + hmp->wq[j].bytes <= WQ_MAX_RUN;
+		for (j = i + 1; j < hmp->nwq && j - i < HAMMER2_IOV_MAX &&
+				hmp->wq[j].off == hmp->wq[i].off + len &&
+				len + hmp->wq[j].bytes <= WQ_MAX_RUN;
 		     j++)
 			len += hmp->wq[j].bytes;
-		if (j > i + 1) {
-			if (run == NULL)
-				run = hammer2_alloc(WQ_MAX_RUN);
-			if (run == NULL) {
-				j = i + 1;
-				len = hmp->wq[i].bytes;
-			} else {
-				uint64_t pos = 0;
-				for (k = i; k < j; k++) {
-					h2_memcpy(run + pos, hmp->wq[k].data,
-						  hmp->wq[k].bytes);
-					pos += hmp->wq[k].bytes;
-				}
-				buf = run;
-			}
-		}
-		hmp->stat_writes++;
-		hmp->stat_write_bytes += len;
-		if (hmp->ops->write(hmp->ctx, buf, (size_t)len, hmp->wq[i].off))
-			error = HAMMER2_ERROR_EIO;
+		error = flush_write_run(hmp, &hmp->wq[i], j - i, len, run, iov);
 		i = j;
 	}
+	if (hmp->ops->wait && hmp->ops->wait(hmp->ctx))
+		error = HAMMER2_ERROR_EIO;
 	hammer2_free(run);
+	hammer2_free(iov);
 	if (error == 0) {
 		for (i = 0; i < hmp->nwq; i++)
-			hammer2_free(hmp->wq[i].data);
+			if (!hmp->wq[i].borrowed)
+				hammer2_free(hmp->wq[i].data);
 		hmp->nwq = 0;
 	}
 	return error;
@@ -225,9 +293,12 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 	}
 	bref->mirror_tid = tid;
 	hammer2_bref_setcheck(bref, phys, pbytes);
-	error = flush_queue_write(hmp, bref->data_off & HAMMER2_OFF_MASK, phys,
-				  pbytes);
-	hammer2_free(cbuf);
+	/* the compressed copy goes to the queue, the chain's data is lent */
+	error = flush_queue_write(hmp, bref->data_off & HAMMER2_OFF_MASK,
+				  cbuf && phys == cbuf ? cbuf : chain->data,
+				  pbytes, cbuf && phys == cbuf);
+	if (error || phys != cbuf)
+		hammer2_free(cbuf);
 	if (error)
 		return error;
 	chain->flags &= ~(HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_INITIAL |
@@ -341,6 +412,9 @@ int hammer2_flush(hammer2_dev_t *hmp)
 	if (error == 0)
 		error = flush_volume_header(hmp, tid);
 	hmp->flush_tid = 0;
+	/* a queue kept for the next attempt must not alias chain data */
+	if (error && !(error & HAMMER2_ERROR_EIO) && flush_wq_own(hmp))
+		error |= HAMMER2_ERROR_EIO;
 	if (error & HAMMER2_ERROR_EIO) {
 		hmp->broken = 1;
 		hammer2_log("flush of tid %llu failed, device is "

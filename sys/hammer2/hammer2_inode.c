@@ -895,14 +895,15 @@ static int file_maybe_hole(hammer2_chain_t *chain)
 }
 
 /*
- * Write len bytes at off, extending the file; returns
- * bytes (>= 0) or a negated HAMMER2_ERROR_* flag set.
+ * Write len bytes at off from fn (which copies each piece into the chain
+ * buffer it is given), extending the file; returns bytes (>= 0) or a
+ * negated HAMMER2_ERROR_* flag set.  A block written all zero becomes (or
+ * stays) a hole.
  */
-ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,
-			   uint64_t off)
+ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
+			      hammer2_copy_fn fn, void *arg)
 {
 	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
-	const uint8_t *src = buf;
 	uint64_t nsize, pos;
 	int error;
 
@@ -919,7 +920,7 @@ ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,
 	nsize = H2_MAX(ipd->meta.size, off + len);
 	if ((ipd->meta.op_flags & HAMMER2_OPFLAG_DIRECTDATA) &&
 	    nsize <= HAMMER2_EMBEDDED_BYTES) {
-		h2_memcpy(ipd->u.data + off, src, len);
+		fn(arg, off, (uint8_t *)ipd->u.data + off, len);
 		ipd->meta.size = nsize;
 		inode_touch(ip, 1);
 		return (ssize_t)len;
@@ -935,15 +936,12 @@ ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,
 		uint32_t need =
 			block_bytes(H2_MIN(nsize - lbase, (uint64_t)LBLK));
 		hammer2_chain_t *chain;
+		int created = 0;
 
 		error = file_block(ip, lbase, &chain);
 		if (error)
 			return -error;
 		if (chain == NULL) {
-			if (hammer2_is_zero(src + (pos - off), n)) {
-				pos += n; /* zeros into a hole stay a hole */
-				continue;
-			}
 			error = hammer2_chain_create(
 				ip->chain, &chain, HAMMER2_BREF_TYPE_DATA,
 				lbase, HAMMER2_PBUFRADIX, need,
@@ -951,6 +949,7 @@ ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,
 					ipd->meta.check_algo)));
 			if (error)
 				return -error;
+			created = 1;
 		} else {
 			error = hammer2_chain_modify(chain);
 			if (error == 0 && chain->bytes < need)
@@ -961,9 +960,11 @@ ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,
 			}
 		}
 		chain->comp_algo = ipd->meta.comp_algo;
-		h2_memcpy(chain->data + boff, src + (pos - off), n);
-		if (hammer2_is_zero(src + (pos - off), n))
-			error = file_maybe_hole(chain);
+		fn(arg, pos, chain->data + boff, n);
+		/* zeros into a hole stay a hole; a block now all zero goes */
+		if (hammer2_is_zero(chain->data + boff, n) &&
+		    (created || hammer2_is_zero(chain->data, chain->bytes)))
+			error = hammer2_chain_delete(chain, 0);
 		hammer2_chain_drop(chain);
 		if (error)
 			return -error;
@@ -975,12 +976,53 @@ ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,
 	return (ssize_t)len;
 }
 
-/* Read up to len bytes at off; bytes (>= 0) or a negated error flag set. */
-ssize_t hammer2_file_read(hammer2_inode_t *ip, void *buf, size_t len,
-			  uint64_t off)
+/*
+ * Read ahead: load the DATA chains of [off, off + len) that are not
+ * cached with as few device reads as possible (hammer2_chain_load_many),
+ * in batches of PREFETCH_MAX blocks.  Best effort; errors are left for
+ * the reads that follow.
+ */
+#define PREFETCH_MAX 64
+static void file_prefetch(hammer2_inode_t *ip, uint64_t off, uint64_t len)
+{
+	hammer2_chain_t *batch[PREFETCH_MAX];
+	hammer2_key_t key = off & ~LMASK, end = off + len - 1;
+	hammer2_chain_t *chain;
+	int n = 0, error, i;
+
+	if (len <= LBLK || ip->chain->hmp->ops->readv == NULL)
+		return;
+	chain = hammer2_chain_lookup(ip->chain, key, end, HAMMER2_LOOKUP_NODATA,
+				     &error);
+	while (chain) {
+		if (chain->bref.type == HAMMER2_BREF_TYPE_DATA &&
+		    chain->data == NULL) {
+			hammer2_chain_ref(chain);
+			batch[n++] = chain;
+		}
+		if (n == PREFETCH_MAX) {
+			hammer2_chain_load_many(batch, n);
+			for (i = 0; i < n; i++)
+				hammer2_chain_drop(batch[i]);
+			n = 0;
+		}
+		chain = hammer2_chain_next(ip->chain, chain, end,
+					   HAMMER2_LOOKUP_NODATA, &error);
+	}
+	hammer2_chain_load_many(batch, n);
+	for (i = 0; i < n; i++)
+		hammer2_chain_drop(batch[i]);
+}
+
+/*
+ * Read up to len bytes at off, handing each piece to fn (a pointer into
+ * the cached block, or NULL for zeros of a hole or past a short block);
+ * returns bytes (>= 0, short at EOF) or a negated error flag set.
+ */
+ssize_t hammer2_file_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
+			     hammer2_copy_fn fn, void *arg)
 {
 	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
-	uint8_t *dst = buf;
 	uint64_t size = ipd->meta.size, pos;
 	int error;
 
@@ -993,9 +1035,10 @@ ssize_t hammer2_file_read(hammer2_inode_t *ip, void *buf, size_t len,
 	if (ipd->meta.op_flags & HAMMER2_OPFLAG_DIRECTDATA) {
 		if (size > HAMMER2_EMBEDDED_BYTES)
 			return -HAMMER2_ERROR_BADBREF;
-		h2_memcpy(dst, ipd->u.data + off, len);
+		fn(arg, off, (uint8_t *)ipd->u.data + off, len);
 		return (ssize_t)len;
 	}
+	file_prefetch(ip, off, len);
 	for (pos = off; pos < off + len;) {
 		hammer2_key_t lbase = pos & ~LMASK;
 		uint32_t boff = (uint32_t)(pos - lbase);
@@ -1007,22 +1050,56 @@ ssize_t hammer2_file_read(hammer2_inode_t *ip, void *buf, size_t len,
 		if (error)
 			return -error;
 		if (chain == NULL) {
-			h2_memset(dst + (pos - off), 0, n);
+			fn(arg, pos, NULL, n);
 		} else {
 			uint32_t have =
 				boff < chain->bytes ? chain->bytes - boff : 0;
 			uint32_t c = H2_MIN(have, n);
 
 			if (c)
-				h2_memcpy(dst + (pos - off), chain->data + boff,
-					  c);
+				fn(arg, pos, chain->data + boff, c);
 			if (c < n)
-				h2_memset(dst + (pos - off) + c, 0, n - c);
+				fn(arg, pos + c, NULL, n - c);
 			hammer2_chain_drop(chain);
 		}
 		pos += n;
 	}
 	return (ssize_t)len;
+}
+
+void hammer2_mem_copy_in(void *arg, uint64_t foff, uint8_t *kbuf, size_t n)
+{
+	struct hammer2_mem_copy *m = arg;
+
+	h2_memcpy(kbuf, m->buf + (foff - m->off), n);
+}
+
+void hammer2_mem_copy_out(void *arg, uint64_t foff, uint8_t *kbuf, size_t n)
+{
+	struct hammer2_mem_copy *m = arg;
+
+	if (kbuf)
+		h2_memcpy(m->buf + (foff - m->off), kbuf, n);
+	else
+		h2_memset(m->buf + (foff - m->off), 0, n);
+}
+
+/* hammer2_file_write_cb from a buffer. */
+ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,
+			   uint64_t off)
+{
+	struct hammer2_mem_copy m = { (uint8_t *)(uintptr_t)buf, off };
+
+	return hammer2_file_write_cb(ip, off, len, hammer2_mem_copy_in, &m);
+}
+
+/* hammer2_file_read_cb into a buffer. */
+ssize_t hammer2_file_read(hammer2_inode_t *ip, void *buf, size_t len,
+			  uint64_t off)
+{
+	struct hammer2_mem_copy m = { buf, off };
+
+	return hammer2_file_read_cb(ip, off, len, hammer2_mem_copy_out, &m);
 }
 
 /*

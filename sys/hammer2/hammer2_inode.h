@@ -40,6 +40,17 @@ ssize_t hammer2_file_write(hammer2_inode_t *ip, const void *buf, size_t len,
 			   uint64_t off);
 ssize_t hammer2_file_read(hammer2_inode_t *ip, void *buf, size_t len,
 			  uint64_t off);
+/* hammer2_copy_fn over one buffer holding file offset off at buf[0]. */
+struct hammer2_mem_copy {
+	uint8_t *buf;
+	uint64_t off;
+};
+void hammer2_mem_copy_in(void *arg, uint64_t foff, uint8_t *kbuf, size_t n);
+void hammer2_mem_copy_out(void *arg, uint64_t foff, uint8_t *kbuf, size_t n);
+ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
+			      hammer2_copy_fn fn, void *arg);
+ssize_t hammer2_file_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
+			     hammer2_copy_fn fn, void *arg);
 int hammer2_file_truncate(hammer2_inode_t *ip, uint64_t nsize);
 
 #endif /* HAMMER2_INODE_H */

@@ -36,13 +36,9 @@ static void io_report(hammer2_dev_t *hmp, const hammer2_blockref_t *bref,
 			    (unsigned long long)bref->key, bref->keybits);
 }
 
-/*
- * Validate the physical placement of a blockref: radix 10..16, the block
- * inside the volume and not crossing a 64 KiB boundary.  Returns the
- * physical size in bytes, or 0 when invalid.
- */
-static uint32_t io_check_placement(hammer2_dev_t *hmp,
-				   const hammer2_blockref_t *bref)
+/* See hammer2.h. */
+uint32_t hammer2_io_placement(hammer2_dev_t *hmp,
+			      const hammer2_blockref_t *bref)
 {
 	unsigned radix = (unsigned)(bref->data_off & HAMMER2_OFF_MASK_RADIX);
 	hammer2_off_t off = bref->data_off & HAMMER2_OFF_MASK;
@@ -72,9 +68,9 @@ static uint32_t io_check_placement(hammer2_dev_t *hmp,
 int hammer2_io_read_bref(hammer2_dev_t *hmp, const hammer2_blockref_t *bref,
 			 uint8_t **datap, uint32_t *bytesp)
 {
-	uint32_t pbytes = io_check_placement(hmp, bref);
-	uint8_t *pbuf, *lbuf;
-	int comp, error, n;
+	uint32_t pbytes = hammer2_io_placement(hmp, bref);
+	uint8_t *pbuf;
+	int error;
 
 	*datap = NULL;
 	*bytesp = 0;
@@ -92,6 +88,19 @@ int hammer2_io_read_bref(hammer2_dev_t *hmp, const hammer2_blockref_t *bref,
 		hammer2_free(pbuf);
 		return error;
 	}
+	return hammer2_io_decode_bref(hmp, bref, pbuf, pbytes, datap, bytesp);
+}
+
+/* See hammer2.h. */
+int hammer2_io_decode_bref(hammer2_dev_t *hmp, const hammer2_blockref_t *bref,
+			   uint8_t *pbuf, uint32_t pbytes, uint8_t **datap,
+			   uint32_t *bytesp)
+{
+	uint8_t *lbuf;
+	int comp, n;
+
+	*datap = NULL;
+	*bytesp = 0;
 	if (!hammer2_bref_testcheck(bref, pbuf, pbytes)) {
 		hmp->stat_check_errors++;
 		io_report(hmp, bref, "check code mismatch");

@@ -187,7 +187,8 @@ int hammer2_dev_close(hammer2_dev_t *hmp)
 	hammer2_chain_destroy_tree(&hmp->vchain);
 	hammer2_chain_destroy_tree(&hmp->fchain);
 	for (i = 0; i < hmp->nwq; i++)
-		hammer2_free(hmp->wq[i].data);
+		if (!hmp->wq[i].borrowed)
+			hammer2_free(hmp->wq[i].data);
 	hammer2_free(hmp->wq);
 	hammer2_free(hmp->frees);
 	hammer2_free(hmp->subtab);
@@ -582,22 +583,22 @@ int hammer2_vop_readdir(hammer2_inode_t *dip, uint64_t *cookie,
 	return dev_unlock(hmp, error);
 }
 
-ssize_t hammer2_vop_read(hammer2_inode_t *ip, void *buf, size_t len,
-			 uint64_t off)
+ssize_t hammer2_vop_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
+			    hammer2_copy_fn fn, void *arg)
 {
 	hammer2_dev_t *hmp = ip->pmp->hmp;
 	ssize_t n;
 
 	dev_lock(hmp);
-	n = hammer2_file_read(ip, buf, len, off);
+	n = hammer2_file_read_cb(ip, off, len, fn, arg);
 	if (n < 0)
 		return -(ssize_t)dev_unlock(hmp, (int)-n);
 	dev_unlock(hmp, 0);
 	return n;
 }
 
-ssize_t hammer2_vop_write(hammer2_inode_t *ip, const void *buf, size_t len,
-			  uint64_t off)
+ssize_t hammer2_vop_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
+			     hammer2_copy_fn fn, void *arg)
 {
 	hammer2_dev_t *hmp = ip->pmp->hmp;
 	ssize_t n;
@@ -606,7 +607,7 @@ ssize_t hammer2_vop_write(hammer2_inode_t *ip, const void *buf, size_t len,
 	error = dev_enter_modify(hmp, len + HAMMER2_PBUFSIZE);
 	if (error)
 		return -(ssize_t)dev_unlock(hmp, error);
-	n = hammer2_file_write(ip, buf, len, off);
+	n = hammer2_file_write_cb(ip, off, len, fn, arg);
 	if (n < 0)
 		return -(ssize_t)dev_unlock(hmp, (int)-n);
 	error = dev_maybe_flush(hmp);
@@ -614,6 +615,22 @@ ssize_t hammer2_vop_write(hammer2_inode_t *ip, const void *buf, size_t len,
 		return -(ssize_t)dev_unlock(hmp, error);
 	dev_unlock(hmp, 0);
 	return n;
+}
+
+ssize_t hammer2_vop_read(hammer2_inode_t *ip, void *buf, size_t len,
+			 uint64_t off)
+{
+	struct hammer2_mem_copy m = { buf, off };
+
+	return hammer2_vop_read_cb(ip, off, len, hammer2_mem_copy_out, &m);
+}
+
+ssize_t hammer2_vop_write(hammer2_inode_t *ip, const void *buf, size_t len,
+			  uint64_t off)
+{
+	struct hammer2_mem_copy m = { (uint8_t *)(uintptr_t)buf, off };
+
+	return hammer2_vop_write_cb(ip, off, len, hammer2_mem_copy_in, &m);
 }
 
 int hammer2_vop_truncate(hammer2_inode_t *ip, uint64_t size)

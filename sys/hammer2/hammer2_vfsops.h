@@ -132,11 +132,27 @@ int hammer2_vop_rename(hammer2_inode_t *fdip, const char *fname, size_t flen,
  */
 int hammer2_vop_readdir(hammer2_inode_t *dip, uint64_t *cookie,
 			hammer2_filldir_t fn, void *arg);
+/* Piece copier of hammer2_vop_read_cb/write_cb (see there). */
+typedef void (*hammer2_copy_fn)(void *arg, uint64_t foff, uint8_t *kbuf,
+				size_t n);
 /* pread/pwrite semantics; bytes or -errno (EISDIR, EFBIG, ENOSPC, EIO). */
 ssize_t hammer2_vop_read(hammer2_inode_t *ip, void *buf, size_t len,
 			 uint64_t off);
 ssize_t hammer2_vop_write(hammer2_inode_t *ip, const void *buf, size_t len,
 			  uint64_t off);
+/*
+ * Scatter/gather form of read and write, for callers whose memory is not
+ * one buffer (the page cache).  The core calls fn for each piece in file
+ * order, under the device lock (fn must not sleep on anything the core
+ * may hold, nor touch user memory): fn(arg, foff, kbuf, n) copies n bytes
+ * for file offset foff out of kbuf (read; kbuf NULL: n zero bytes) or
+ * into kbuf (write).  Results and errors as hammer2_vop_read/write; a
+ * read of several blocks reads blocks adjacent on the media together.
+ */
+ssize_t hammer2_vop_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
+			    hammer2_copy_fn fn, void *arg);
+ssize_t hammer2_vop_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
+			     hammer2_copy_fn fn, void *arg);
 /* truncate(2): EISDIR, EFBIG, EROFS, EIO. */
 int hammer2_vop_truncate(hammer2_inode_t *ip, uint64_t size);
 int hammer2_vop_getattr(hammer2_inode_t *ip, struct hammer2_vattr *va);

@@ -31,7 +31,34 @@ struct ramdisk {
 	uint64_t now;
 	uint64_t seed;	  /* state of the splitmix64 random stream */
 	int fixed_random; /* nonzero: random bytes are all 0x5a instead */
+	/*
+	 * rd_vops: writev only records the run (buffers by pointer, as a
+	 * device doing DMA later would); wait, flush and reads copy them, so
+	 * a buffer freed or changed before wait shows (ASan, wrong data).
+	 */
+	struct rd_pending {
+		uint64_t off;
+		const void *buf;
+		size_t bytes;
+	} * pending;
+	size_t npending, maxpending;
+	int pending_error;
 };
+
+/* Apply writes recorded by rd_writev; 0 or the first error (EIO). */
+static inline int rd_wait(void *ctx)
+{
+	struct ramdisk *rd = ctx;
+	int error = rd->pending_error;
+	size_t i;
+
+	for (i = 0; i < rd->npending; i++)
+		memcpy(rd->buf + rd->pending[i].off, rd->pending[i].buf,
+		       rd->pending[i].bytes);
+	rd->npending = 0;
+	rd->pending_error = 0;
+	return error;
+}
 
 /* devops read: bytes at off, EIO outside the disk or on a failing read. */
 static inline int rd_read(void *ctx, void *buf, size_t bytes, uint64_t off)
@@ -43,8 +70,62 @@ static inline int rd_read(void *ctx, void *buf, size_t bytes, uint64_t off)
 	if (rd->fail_reads && off <= rd->fail_read_off &&
 	    rd->fail_read_off < off + bytes)
 		return EIO;
+	rd_wait(rd);
 	memcpy(buf, rd->buf + off, bytes);
 	rd->reads++;
+	return 0;
+}
+
+/* devops readv: like rd_read of the whole run, counted as one read. */
+static inline int rd_readv(void *ctx, const struct hammer2_iov *iov, int cnt,
+			   uint64_t off)
+{
+	struct ramdisk *rd = ctx;
+	uint64_t pos = off;
+	int i, error;
+
+	for (i = 0; i < cnt; i++) {
+		error = rd_read(rd, iov[i].iov_base, iov[i].iov_len, pos);
+		rd->reads--;
+		if (error)
+			return error;
+		pos += iov[i].iov_len;
+	}
+	rd->reads++;
+	return 0;
+}
+
+/* devops writev: checked now, applied by rd_wait (one write counted). */
+static inline int rd_writev(void *ctx, const struct hammer2_iov *iov, int cnt,
+			    uint64_t off)
+{
+	struct ramdisk *rd = ctx;
+	uint64_t pos = off;
+	int i;
+
+	for (i = 0; i < cnt; i++) {
+		if (rd->fail_writes || pos > rd->size ||
+		    iov[i].iov_len > rd->size - pos) {
+			rd->pending_error = EIO;
+			return 0; /* reported by wait, as a real device would */
+		}
+		if (rd->npending == rd->maxpending) {
+			size_t n = rd->maxpending ? rd->maxpending * 2 : 64;
+			void *p =
+				realloc(rd->pending, n * sizeof(*rd->pending));
+
+			if (p == NULL)
+				return ENOMEM;
+			rd->pending = p;
+			rd->maxpending = n;
+		}
+		rd->pending[rd->npending].off = pos;
+		rd->pending[rd->npending].buf = iov[i].iov_base;
+		rd->pending[rd->npending].bytes = iov[i].iov_len;
+		rd->npending++;
+		pos += iov[i].iov_len;
+	}
+	rd->writes++;
 	return 0;
 }
 
@@ -61,11 +142,11 @@ static inline int rd_write(void *ctx, const void *buf, size_t bytes,
 	return 0;
 }
 
-/* devops flush: only counted. */
+/* devops flush: completes recorded writes, counted. */
 static inline int rd_flush(void *ctx)
 {
 	((struct ramdisk *)ctx)->flushes++;
-	return 0;
+	return rd_wait(ctx);
 }
 
 /* devops clock: microseconds, 1 ms later on every call. */
@@ -98,7 +179,23 @@ static inline void rd_random(void *ctx, void *buf, size_t bytes)
 }
 
 static const struct hammer2_devops rd_ops = {
-	rd_read, rd_write, rd_flush, rd_time, rd_random,
+	.read = rd_read,
+	.write = rd_write,
+	.flush = rd_flush,
+	.time_us = rd_time,
+	.random = rd_random,
+};
+
+/* The same disk with readv and an asynchronous writev (the kernel's way). */
+static const struct hammer2_devops rd_vops = {
+	.read = rd_read,
+	.write = rd_write,
+	.flush = rd_flush,
+	.time_us = rd_time,
+	.random = rd_random,
+	.readv = rd_readv,
+	.writev = rd_writev,
+	.wait = rd_wait,
 };
 
 /*
@@ -130,6 +227,7 @@ static inline void rd_free(struct ramdisk *rd)
 {
 	if (rd) {
 		munmap(rd->buf, rd->size);
+		free(rd->pending);
 		free(rd);
 	}
 }

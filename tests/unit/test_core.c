@@ -58,7 +58,8 @@ struct fs {
 
 static int fs_mount(struct ramdisk *rd, struct fs *fs, int flags)
 {
-	int error = hammer2_dev_open(&rd_ops, rd, rd->size, flags, &fs->hmp);
+	/* the vectored, asynchronous-write device (h2sim covers plain ops) */
+	int error = hammer2_dev_open(&rd_vops, rd, rd->size, flags, &fs->hmp);
 
 	if (error)
 		return error;
@@ -639,6 +640,63 @@ static void test_corrupt_block_eio(void)
 	rd_free(rd);
 }
 
+/*
+ * A read of many blocks reads blocks adjacent on the media together
+ * (readv runs of up to 1 MiB), and a failing run costs nothing but the
+ * block that really fails.
+ */
+static void test_prefetch_runs(void)
+{
+	const size_t size = 4 << 20;
+	uint8_t *buf = malloc(size), *want = malloc(size);
+	struct ramdisk *rd;
+	hammer2_inode_t *ip;
+	hammer2_off_t bad;
+	struct fs fs;
+	uint64_t reads;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+	rd = fs_new(&fs, "-c none");
+	ip = mkfile(fs.root, "seq", HAMMER2_OBJTYPE_REGFILE);
+	fill(want, size, 11, 0);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, want, size, 0), (ssize_t)size);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+	CU_ASSERT_EQUAL_FATAL(hammer2_vop_lookup(fs.root, "seq", 3, &ip), 0);
+	reads = rd->reads;
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, buf, size, 0), (ssize_t)size);
+	CU_ASSERT(memcmp(buf, want, size) == 0);
+	/* 64 blocks: 4 runs of 1 MiB plus the indirect blocks above them */
+	CU_ASSERT(rd->reads - reads <= 8);
+	CU_ASSERT(rd->reads - reads >= 4);
+	bad = block_off(ip, 10 << 16) & HAMMER2_OFF_MASK;
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+
+	/* block 10 unreadable: the rest still reads, block 10 gives EIO */
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+	CU_ASSERT_EQUAL_FATAL(hammer2_vop_lookup(fs.root, "seq", 3, &ip), 0);
+	rd->fail_reads = 1;
+	rd->fail_read_off = bad + 100;
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, buf, size, 0), -EIO);
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, buf, 10 << 16, 0), 10 << 16);
+	CU_ASSERT(memcmp(buf, want, 10 << 16) == 0);
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, buf, size - (11 << 16), 11 << 16),
+			(ssize_t)(size - (11 << 16)));
+	CU_ASSERT(memcmp(buf, want + (11 << 16), size - (11 << 16)) == 0);
+	rd->fail_reads = 0;
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, buf, 1 << 16, 10 << 16), 1 << 16);
+	CU_ASSERT(memcmp(buf, want + (10 << 16), 1 << 16) == 0);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	rd_free(rd);
+	free(buf);
+	free(want);
+}
+
 /* An unlinked file stays readable while referenced (open). */
 static void test_unlink_open(void)
 {
@@ -850,21 +908,14 @@ static void test_hardlinks(void)
 }
 
 static const h2test_t tests[] = {
-	H2TEST(test_hardlinks),
-	H2TEST(test_incompressible_heuristic),
-	H2TEST(test_roundtrip_sizes),
-	H2TEST(test_cow_realloc),
-	H2TEST(test_crash_before_header),
-	H2TEST(test_readdir_cookies),
-	H2TEST(test_dirops_errno),
-	H2TEST(test_compression_realloc),
-	H2TEST(test_freemap_alloc),
-	H2TEST(test_enospc),
-	H2TEST(test_corrupt_block_eio),
-	H2TEST(test_unlink_open),
-	H2TEST(test_truncate_holes),
-	H2TEST(test_memory_bounded),
-	H2TEST_END,
+	H2TEST(test_hardlinks),		  H2TEST(test_incompressible_heuristic),
+	H2TEST(test_roundtrip_sizes),	  H2TEST(test_cow_realloc),
+	H2TEST(test_crash_before_header), H2TEST(test_readdir_cookies),
+	H2TEST(test_dirops_errno),	  H2TEST(test_compression_realloc),
+	H2TEST(test_freemap_alloc),	  H2TEST(test_enospc),
+	H2TEST(test_corrupt_block_eio),	  H2TEST(test_prefetch_runs),
+	H2TEST(test_unlink_open),	  H2TEST(test_truncate_holes),
+	H2TEST(test_memory_bounded),	  H2TEST_END,
 };
 
 int main(void)

@@ -12,7 +12,8 @@
 #   create, stat, unlink   h2files: NFILES empty files (not on raw)
 #   sqlite     h2replay -t of the sqlite capture (not on raw)
 # h2seq=SEQ (MiB, default 512), h2rand=RAND (default 64), h2files=NFILES
-# (default 10000) on the kernel command line change the sizes.
+# (default 10000) on the kernel command line change the sizes;
+# h2newfs=ARGS (commas for spaces) adds newfs_hammer2 options.
 #
 # Output: one line per measurement,
 #   BENCH TARGET TEST SECONDS AMOUNT UNIT
@@ -23,12 +24,14 @@ TARGETS=raw,ext4,btrfs,xfs,hammer2
 SEQ=512
 RAND=64
 NFILES=10000
+H2NEWFS=
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	h2arg=*) TARGETS=${a#h2arg=} ;;
 	h2seq=*) SEQ=${a#h2seq=} ;;
 	h2rand=*) RAND=${a#h2rand=} ;;
 	h2files=*) NFILES=${a#h2files=} ;;
+	h2newfs=*) H2NEWFS=$(echo "${a#h2newfs=}" | tr ',' ' ') ;;
 	esac
 done
 R=/results/bench
@@ -48,7 +51,7 @@ mkfs_t() {
 		-E lazy_itable_init=0,lazy_journal_init=0 /dev/vdb ;;
 	btrfs) mkfs.btrfs -q -f /dev/vdb ;;
 	xfs) mkfs.xfs -q -f /dev/vdb ;;
-	hammer2) newfs_hammer2 /dev/vdb >/dev/null ;;
+	hammer2) newfs_hammer2 $H2NEWFS /dev/vdb >/dev/null ;;
 	esac
 }
 

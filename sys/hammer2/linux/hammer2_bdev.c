@@ -3,8 +3,11 @@
  *
  * The core hands us its own buffers (hammer2_alloc: kvzalloc, so either
  * linear-map or vmalloc memory) with byte offsets and lengths; they are
- * mapped page by page into bios and submitted synchronously
- * (submit_bio_wait).  Requests that are not aligned to the device's
+ * mapped page by page into as few bios as fit (h2_bdev_rwv), submitted
+ * under one plug into a batch (struct h2_bio_batch: bios in flight, first
+ * error, wait queue).  read, write and readv wait for their own batch;
+ * writev returns at once and devops wait (and flush) collects the
+ * device's async batch.  Requests that are not aligned to the device's
  * logical block size, and buffers not aligned for DMA or outside the
  * linear map and vmalloc space (module data), go through a
  * vmalloc bounce buffer (read-modify-write for writes).  The core calls
@@ -25,51 +28,34 @@
 #include <linux/sched/mm.h>
 #include <linux/vmalloc.h>
 
-/* Submit [buf, buf + bytes) at byte offset off; sector-aligned callers. */
-static int h2_bio_rw(struct block_device *bdev, blk_opf_t op, void *buf,
-		     size_t bytes, u64 off)
+static int h2_bdev_rwv(struct h2_bdev *d, struct h2_bio_batch *b, bool write,
+		       const struct hammer2_iov *iov, int cnt, u64 off);
+static int h2_batch_wait(struct h2_bio_batch *b);
+
+static void h2_batch_init(struct h2_bio_batch *b)
 {
-	bool vm = is_vmalloc_addr(buf);
-	size_t total = bytes;
-	sector_t sector = off >> SECTOR_SHIFT;
-	u8 *p = buf;
-	int err = 0;
+	atomic_set(&b->inflight, 0);
+	b->error = 0;
+	init_waitqueue_head(&b->idle);
+}
 
-	if (vm && op_is_write(op))
-		flush_kernel_vmap_range(buf, (int)total);
-	while (bytes > 0 && err == 0) {
-		unsigned int nr = (unsigned int)min_t(
-			size_t, BIO_MAX_VECS,
-			DIV_ROUND_UP(offset_in_page(p) + bytes, PAGE_SIZE));
-		struct bio *bio = bio_alloc(bdev, nr, op, GFP_NOIO);
-		size_t done = 0;
+/*
+ * Transfer [buf, buf + bytes) at byte offset off and wait for it; the
+ * caller checked the alignment (h2_bdev_io).  0 or EIO.
+ */
+static int h2_bio_rw(struct h2_bdev *d, bool write, void *buf, size_t bytes,
+		     u64 off)
+{
+	struct hammer2_iov iov = { buf, bytes };
+	struct h2_bio_batch b;
+	int err;
 
-		bio->bi_iter.bi_sector = sector;
-		while (bytes > 0) {
-			unsigned int poff = offset_in_page(p);
-			unsigned int len = (unsigned int)min_t(
-				size_t, PAGE_SIZE - poff, bytes);
-			struct page *page = vm ? vmalloc_to_page(p) :
-						 virt_to_page(p);
-
-			if (page == NULL ||
-			    bio_add_page(bio, page, len, poff) != len)
-				break;
-			p += len;
-			bytes -= len;
-			done += len;
-		}
-		if (done == 0) {
-			bio_put(bio);
-			err = -EIO;
-			break;
-		}
-		sector += done >> SECTOR_SHIFT;
-		err = submit_bio_wait(bio);
-		bio_put(bio);
-	}
-	if (vm && !op_is_write(op))
-		invalidate_kernel_vmap_range(buf, (int)total);
+	h2_batch_init(&b);
+	err = h2_bdev_rwv(d, &b, write, &iov, 1, off);
+	if (h2_batch_wait(&b))
+		err = EIO;
+	if (!write && is_vmalloc_addr(buf))
+		invalidate_kernel_vmap_range(buf, (int)bytes);
 	return err;
 }
 
@@ -100,8 +86,7 @@ static int h2_bdev_io(struct h2_bdev *d, bool write, void *buf, size_t bytes,
 	/* linear-map or vmalloc memory can be mapped into bios directly */
 	if (((off | bytes) & (lbs - 1)) == 0 && ((uintptr_t)buf & dmask) == 0 &&
 	    (is_vmalloc_addr(buf) || virt_addr_valid(buf))) {
-		err = h2_bio_rw(d->bdev, write ? REQ_OP_WRITE : REQ_OP_READ,
-				buf, bytes, off);
+		err = h2_bio_rw(d, write, buf, bytes, off);
 		goto out;
 	}
 	/* unaligned: bounce through whole logical blocks */
@@ -114,13 +99,12 @@ static int h2_bdev_io(struct h2_bdev *d, bool write, void *buf, size_t bytes,
 		return ENOMEM;
 	err = 0;
 	if (!write || start != off || end != off + bytes)
-		err = h2_bio_rw(d->bdev, REQ_OP_READ, tmp,
-				(size_t)(end - start), start);
+		err = h2_bio_rw(d, false, tmp, (size_t)(end - start), start);
 	if (err == 0) {
 		if (write) {
 			memcpy(tmp + (off - start), buf, bytes);
-			err = h2_bio_rw(d->bdev, REQ_OP_WRITE, tmp,
-					(size_t)(end - start), start);
+			err = h2_bio_rw(d, true, tmp, (size_t)(end - start),
+					start);
 		} else {
 			memcpy(buf, tmp + (off - start), bytes);
 		}
@@ -137,6 +121,157 @@ out:
 	return 0;
 }
 
+void h2_bdev_init(struct h2_bdev *d, struct block_device *bdev)
+{
+	d->bdev = bdev;
+	d->bytes = bdev_nr_bytes(bdev);
+	h2_batch_init(&d->async);
+}
+
+static void h2_bio_end(struct bio *bio)
+{
+	struct h2_bio_batch *b = bio->bi_private;
+
+	if (bio->bi_status) {
+		pr_err_ratelimited("hammer2: %pg: %s error %d at sector %llu\n",
+				   bio->bi_bdev,
+				   op_is_write(bio_op(bio)) ? "write" : "read",
+				   blk_status_to_errno(bio->bi_status),
+				   (unsigned long long)bio->bi_iter.bi_sector);
+		WRITE_ONCE(b->error, EIO);
+	}
+	bio_put(bio);
+	if (atomic_dec_and_test(&b->inflight))
+		wake_up(&b->idle);
+}
+
+/* Wait for every bio of batch b; EIO if one failed since the last wait. */
+static int h2_batch_wait(struct h2_bio_batch *b)
+{
+	wait_event(b->idle, atomic_read(&b->inflight) == 0);
+	return xchg(&b->error, 0) ? EIO : 0;
+}
+
+/* devops wait: the asynchronous writev bios. */
+static int h2_bdev_wait(void *ctx)
+{
+	return h2_batch_wait(&((struct h2_bdev *)ctx)->async);
+}
+
+static void h2_bio_submit(struct h2_bio_batch *b, struct bio *bio)
+{
+	bio->bi_private = b;
+	bio->bi_end_io = h2_bio_end;
+	atomic_inc(&b->inflight);
+	submit_bio(bio);
+}
+
+/*
+ * Map a run of buffers into bios (back to back from byte offset off) and
+ * submit them into batch b without waiting.  Buffers or sizes not aligned
+ * for the device go through h2_bdev_io one by one instead (synchronous).
+ */
+static int h2_bdev_rwv(struct h2_bdev *d, struct h2_bio_batch *b, bool write,
+		       const struct hammer2_iov *iov, int cnt, u64 off)
+{
+	unsigned int lbs = bdev_logical_block_size(d->bdev);
+	unsigned long dmask = bdev_dma_alignment(d->bdev) | (SECTOR_SIZE - 1);
+	blk_opf_t op = write ? REQ_OP_WRITE : REQ_OP_READ;
+	struct blk_plug plug;
+	struct bio *bio = NULL;
+	u64 total = 0, pos;
+	int i, err;
+
+	for (i = 0; i < cnt; i++) {
+		if (((uintptr_t)iov[i].iov_base & dmask) ||
+		    (iov[i].iov_len & (lbs - 1)) ||
+		    !(is_vmalloc_addr(iov[i].iov_base) ||
+		      virt_addr_valid(iov[i].iov_base)))
+			break;
+		total += iov[i].iov_len;
+	}
+	if (i < cnt || (off & (lbs - 1))) {
+		for (i = 0, pos = off; i < cnt; pos += iov[i].iov_len, i++) {
+			err = h2_bdev_io(d, write, iov[i].iov_base,
+					 iov[i].iov_len, pos);
+			if (err)
+				return err;
+		}
+		return 0;
+	}
+	if (off > d->bytes || total > d->bytes - off)
+		return EIO;
+	blk_start_plug(&plug);
+	pos = off;
+	for (i = 0; i < cnt; i++) {
+		u8 *p = iov[i].iov_base;
+		size_t left = iov[i].iov_len;
+		bool vm = is_vmalloc_addr(p);
+
+		if (vm && write)
+			flush_kernel_vmap_range(p, (int)left);
+		while (left > 0) {
+			unsigned int poff = offset_in_page(p);
+			unsigned int len = (unsigned int)min_t(
+				size_t, PAGE_SIZE - poff, left);
+			struct page *page = vm ? vmalloc_to_page(p) :
+						 virt_to_page(p);
+
+			if (bio && bio_add_page(bio, page, len, poff) == len)
+				goto added;
+			if (bio)
+				h2_bio_submit(b, bio);
+			bio = bio_alloc(
+				d->bdev,
+				(unsigned short)min_t(
+					u64, BIO_MAX_VECS,
+					DIV_ROUND_UP(total - (pos - off) + poff,
+						     PAGE_SIZE)),
+				op, GFP_NOIO);
+			bio->bi_iter.bi_sector = pos >> SECTOR_SHIFT;
+			if (bio_add_page(bio, page, len, poff) != len) {
+				bio_put(bio);
+				bio = NULL;
+				blk_finish_plug(&plug);
+				return EIO;
+			}
+added:
+			p += len;
+			left -= len;
+			pos += len;
+		}
+	}
+	if (bio)
+		h2_bio_submit(b, bio);
+	blk_finish_plug(&plug);
+	return 0;
+}
+
+static int h2_bdev_readv(void *ctx, const struct hammer2_iov *iov, int cnt,
+			 uint64_t off)
+{
+	struct h2_bio_batch b;
+	int err, i;
+
+	h2_batch_init(&b);
+	err = h2_bdev_rwv(ctx, &b, false, iov, cnt, off);
+	if (h2_batch_wait(&b))
+		err = EIO;
+	for (i = 0; i < cnt; i++)
+		if (is_vmalloc_addr(iov[i].iov_base))
+			invalidate_kernel_vmap_range(iov[i].iov_base,
+						     (int)iov[i].iov_len);
+	return err;
+}
+
+static int h2_bdev_writev(void *ctx, const struct hammer2_iov *iov, int cnt,
+			  uint64_t off)
+{
+	struct h2_bdev *d = ctx;
+
+	return h2_bdev_rwv(d, &d->async, true, iov, cnt, off);
+}
+
 static int h2_bdev_read(void *ctx, void *buf, size_t bytes, uint64_t off)
 {
 	return h2_bdev_io(ctx, false, buf, bytes, off);
@@ -151,7 +286,10 @@ static int h2_bdev_write(void *ctx, const void *buf, size_t bytes, uint64_t off)
 static int h2_bdev_flush(void *ctx)
 {
 	struct h2_bdev *d = ctx;
-	int err = blkdev_issue_flush(d->bdev);
+	int err = h2_bdev_wait(d);
+
+	if (err == 0)
+		err = blkdev_issue_flush(d->bdev);
 
 	if (err) {
 		pr_err_ratelimited("hammer2: %pg: cache flush error %d\n",
@@ -174,8 +312,9 @@ static void h2_bdev_random(void *ctx, void *buf, size_t bytes)
 /*
  * The devops table of a block device: ctx is a struct h2_bdev (bdev and
  * its size in bytes, bdev_nr_bytes), valid while the core device is open.
- * read/write are synchronous and return 0 or EIO (ENOMEM when a bounce
- * buffer cannot be had); flush is blkdev_issue_flush; time is the real
+ * read/write/readv are synchronous and return 0 or EIO (ENOMEM when a
+ * bounce buffer cannot be had); writev is asynchronous until wait; flush
+ * waits, then blkdev_issue_flush; time is the real
  * time clock in microseconds; random is get_random_bytes.
  */
 const struct hammer2_devops h2_bdev_ops = {
@@ -184,4 +323,7 @@ const struct hammer2_devops h2_bdev_ops = {
 	.flush = h2_bdev_flush,
 	.time_us = h2_bdev_time_us,
 	.random = h2_bdev_random,
+	.readv = h2_bdev_readv,
+	.writev = h2_bdev_writev,
+	.wait = h2_bdev_wait,
 };

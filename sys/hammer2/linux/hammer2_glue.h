@@ -19,16 +19,27 @@
 
 #include <linux/fs.h>
 #include <linux/list.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #define H2_SUPER_MAGIC 0x48414d32 /* "HAM2": statfs f_type */
 #define H2_FLUSH_INTERVAL (5 * HZ)
 
 /* The hammer2_devops context of one block device (hammer2_bdev.c). */
+struct h2_bio_batch {
+	atomic_t inflight;	/* bios submitted, not completed */
+	int error;		/* EIO once a bio failed, or 0 */
+	wait_queue_head_t idle; /* woken when inflight drops to 0 */
+};
+
 struct h2_bdev {
 	struct block_device *bdev;
-	u64 bytes; /* device size */
+	u64 bytes;		   /* device size */
+	struct h2_bio_batch async; /* writev bios, collected by wait */
 };
+
+/* Set up the devops context of bdev (size from bdev_nr_bytes). */
+void h2_bdev_init(struct h2_bdev *d, struct block_device *bdev);
 
 extern const struct hammer2_devops h2_bdev_ops;
 

@@ -121,8 +121,7 @@ static int h2_dev_get(struct block_device *bdev, bool rw, struct h2_dev **devp)
 		mutex_unlock(&h2_devs_lock);
 		return ENOMEM;
 	}
-	dev->io.bdev = bdev;
-	dev->io.bytes = bdev_nr_bytes(bdev);
+	h2_bdev_init(&dev->io, bdev);
 	INIT_DELAYED_WORK(&dev->flush_work, h2_flush_work);
 	err = hammer2_dev_open(&h2_bdev_ops, &dev->io, dev->io.bytes,
 			       HAMMER2_MNT_RDONLY, &dev->hmp);

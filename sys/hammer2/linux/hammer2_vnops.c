@@ -681,31 +681,123 @@ static const char *h2_get_link(struct dentry *dentry, struct inode *inode,
 
 /* ---------------- the page cache ---------------- */
 
+/*
+ * A run of locked folios, contiguous in the file from pos, that the
+ * core's copy callbacks read into or write from (hammer2_vop_read_cb,
+ * hammer2_vop_write_cb).  The callbacks run under the core's device lock;
+ * they only copy between kernel pages.
+ */
+struct h2_run {
+	struct folio **folios;
+	int n;
+	loff_t pos;
+	int cur;     /* cursor: folio index ... */
+	u64 cur_rel; /* ... and its offset from pos (copies go forward) */
+};
+
+/*
+ * Map the run's byte at file offset foff (kunmap_local when done): its
+ * address and the bytes left in its page, or NULL past the run.
+ */
+static void *h2_run_map(struct h2_run *r, u64 foff, size_t *room)
+{
+	u64 rel = foff - (u64)r->pos;
+
+	if (foff < (u64)r->pos || rel < r->cur_rel) {
+		r->cur = 0;
+		r->cur_rel = 0;
+	}
+	while (r->cur < r->n) {
+		size_t fs = folio_size(r->folios[r->cur]);
+
+		if (rel - r->cur_rel < fs) {
+			size_t in = (size_t)(rel - r->cur_rel);
+
+			*room = PAGE_SIZE - (in & (PAGE_SIZE - 1));
+			return kmap_local_folio(r->folios[r->cur], in);
+		}
+		r->cur_rel += fs;
+		r->cur++;
+	}
+	*room = 0;
+	return NULL;
+}
+
+/* hammer2_copy_fn for reads: core block (or zeros) into the folios. */
+static void h2_run_fill(void *arg, uint64_t foff, uint8_t *kbuf, size_t n)
+{
+	while (n > 0) {
+		size_t room, c;
+		void *p = h2_run_map(arg, foff, &room);
+
+		if (p == NULL)
+			return;
+		c = min(room, n);
+		if (kbuf) {
+			memcpy(p, kbuf, c);
+			kbuf += c;
+		} else {
+			memset(p, 0, c);
+		}
+		kunmap_local(p);
+		foff += c;
+		n -= c;
+	}
+}
+
+/* hammer2_copy_fn for writes: the folios into the core's block. */
+static void h2_run_drain(void *arg, uint64_t foff, uint8_t *kbuf, size_t n)
+{
+	while (n > 0) {
+		size_t room, c;
+		void *p = h2_run_map(arg, foff, &room);
+
+		if (p == NULL) {
+			memset(kbuf, 0, n);
+			return;
+		}
+		c = min(room, n);
+		memcpy(kbuf, p, c);
+		kunmap_local(p);
+		kbuf += c;
+		foff += c;
+		n -= c;
+	}
+}
+
+/*
+ * Fill a run of locked folios from the core with one call (blocks
+ * adjacent on the media are read together); what lies past EOF is zeroed.
+ * 0 or -errno.
+ */
+static int h2_run_read(struct inode *inode, struct h2_run *r)
+{
+	loff_t isize = i_size_read(inode), end = r->pos;
+	ssize_t n = 0;
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		end += folio_size(r->folios[i]);
+	if (r->pos < isize)
+		n = hammer2_vop_read_cb(H2_IP(inode), (u64)r->pos,
+					(size_t)(min(end, isize) - r->pos),
+					h2_run_fill, r);
+	if (n < 0)
+		return (int)n;
+	if (r->pos + n < end)
+		h2_run_fill(r, (u64)(r->pos + n), NULL,
+			    (size_t)(end - r->pos - n));
+	for (i = 0; i < r->n; i++)
+		flush_dcache_folio(r->folios[i]);
+	return 0;
+}
+
 /* Fill a locked folio from the core, zero past EOF.  0 or -errno. */
 static int h2_fill_folio(struct inode *inode, struct folio *folio)
 {
-	loff_t pos = folio_pos(folio), isize = i_size_read(inode);
-	size_t off;
+	struct h2_run r = { &folio, 1, folio_pos(folio), 0, 0 };
 
-	for (off = 0; off < folio_size(folio); off += PAGE_SIZE) {
-		void *kaddr = kmap_local_folio(folio, off);
-		ssize_t n = 0;
-
-		if (pos + (loff_t)off < isize)
-			n = hammer2_vop_read(
-				H2_IP(inode), kaddr,
-				(size_t)min_t(loff_t, PAGE_SIZE,
-					      isize - pos - (loff_t)off),
-				(u64)(pos + (loff_t)off));
-		if (n < 0) {
-			kunmap_local(kaddr);
-			return (int)n;
-		}
-		memset(kaddr + n, 0, PAGE_SIZE - (size_t)n);
-		kunmap_local(kaddr);
-	}
-	flush_dcache_folio(folio);
-	return 0;
+	return h2_run_read(inode, &r);
 }
 
 static int h2_read_folio(struct file *file, struct folio *folio)
@@ -717,6 +809,128 @@ static int h2_read_folio(struct file *file, struct folio *folio)
 	else
 		folio_set_error(folio);
 	folio_unlock(folio);
+	return err;
+}
+
+/*
+ * Readahead: every folio of the window in one core call.  On an error
+ * the folios stay !uptodate, and read_folio retries them one by one (so
+ * only the bad block fails).
+ */
+static void h2_readahead(struct readahead_control *rac)
+{
+	struct inode *inode = rac->mapping->host;
+	unsigned int max = readahead_count(rac), i;
+	struct h2_run r = { NULL, 0, readahead_pos(rac), 0, 0 };
+	struct folio *folio;
+	int err = -ENOMEM;
+
+	r.folios = kmalloc_array(max, sizeof(*r.folios), GFP_NOFS);
+	while ((folio = readahead_folio(rac)) != NULL) {
+		if (r.folios && (unsigned int)r.n < max)
+			r.folios[r.n++] = folio;
+		else
+			folio_unlock(folio); /* left for read_folio */
+	}
+	if (r.n > 0)
+		err = h2_run_read(inode, &r);
+	for (i = 0; i < (unsigned int)r.n; i++) {
+		if (err == 0)
+			folio_mark_uptodate(r.folios[i]);
+		folio_unlock(r.folios[i]);
+	}
+	kfree(r.folios);
+}
+
+/*
+ * writepages: dirty pages go to the core in runs of contiguous pages (at
+ * most H2_WB_RUN), one core call per run, instead of one per page.  The
+ * pages of a run stay locked until it is copied.
+ */
+#define H2_WB_RUN 256
+
+struct h2_wb {
+	struct inode *inode;
+	struct folio *folios[H2_WB_RUN];
+	struct h2_run run;
+	int err;
+};
+
+/* Copy the gathered run into the core and release its pages. */
+static void h2_wb_submit(struct h2_wb *wb)
+{
+	struct h2_run *r = &wb->run;
+	loff_t isize = i_size_read(wb->inode), end = r->pos;
+	ssize_t n = 0;
+	int i;
+
+	if (r->n == 0)
+		return;
+	for (i = 0; i < r->n; i++)
+		end += folio_size(r->folios[i]);
+	end = min(end, isize);
+	if (end > r->pos)
+		n = hammer2_vop_write_cb(H2_IP(wb->inode), (u64)r->pos,
+					 (size_t)(end - r->pos), h2_run_drain,
+					 r);
+	if (n >= 0 && n != end - r->pos && end > r->pos)
+		n = -EIO;
+	if (n < 0) {
+		mapping_set_error(wb->inode->i_mapping, (int)n);
+		if (wb->err == 0)
+			wb->err = (int)n;
+	}
+	for (i = 0; i < r->n; i++) {
+		folio_start_writeback(r->folios[i]);
+		folio_unlock(r->folios[i]);
+		folio_end_writeback(r->folios[i]);
+	}
+	r->n = 0;
+}
+
+static int h2_wb_page(struct page *page, struct writeback_control *wbc,
+		      void *data)
+{
+	struct h2_wb *wb = data;
+	struct folio *folio = page_folio(page);
+	struct h2_run *r = &wb->run;
+
+	if (folio_pos(folio) >= i_size_read(wb->inode)) {
+		/* wholly past EOF (truncated meanwhile): nothing to keep */
+		folio_unlock(folio);
+		return 0;
+	}
+	if (r->n > 0) {
+		struct folio *last = r->folios[r->n - 1];
+
+		if (r->n == H2_WB_RUN ||
+		    folio_pos(last) + folio_size(last) != folio_pos(folio))
+			h2_wb_submit(wb);
+	}
+	if (r->n == 0) {
+		r->pos = folio_pos(folio);
+		r->cur = 0;
+		r->cur_rel = 0;
+	}
+	r->folios[r->n++] = folio;
+	return 0;
+}
+
+static int h2_writepages(struct address_space *mapping,
+			 struct writeback_control *wbc)
+{
+	struct h2_wb *wb = kzalloc(sizeof(*wb), GFP_NOFS);
+	int err;
+
+	if (wb == NULL)
+		return generic_writepages(mapping, wbc); /* page by page */
+	wb->inode = mapping->host;
+	wb->run.folios = wb->folios;
+	err = write_cache_pages(mapping, wbc, h2_wb_page, wb);
+	h2_wb_submit(wb);
+	if (err == 0)
+		err = wb->err;
+	kfree(wb);
 	return err;
 }
 
@@ -805,7 +1019,9 @@ out:
 
 static const struct address_space_operations h2_aops = {
 	.read_folio = h2_read_folio,
+	.readahead = h2_readahead,
 	.writepage = h2_writepage,
+	.writepages = h2_writepages,
 	.write_begin = h2_write_begin,
 	.write_end = h2_write_end,
 	.dirty_folio = filemap_dirty_folio,
@@ -903,12 +1119,23 @@ static long h2_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 	return err;
 }
 
+/* Readahead windows of up to 2 MiB: 32 blocks of 64 KiB read as one run. */
+static int h2_file_open(struct inode *inode, struct file *file)
+{
+	int err = generic_file_open(inode, file);
+
+	if (err == 0)
+		file->f_ra.ra_pages = max_t(unsigned int, file->f_ra.ra_pages,
+					    SZ_2M >> PAGE_SHIFT);
+	return err;
+}
+
 static const struct file_operations h2_file_fops = {
 	.llseek = generic_file_llseek,
 	.read_iter = generic_file_read_iter,
 	.write_iter = h2_file_write_iter,
 	.mmap = generic_file_mmap,
-	.open = generic_file_open,
+	.open = h2_file_open,
 	.fsync = h2_fsync,
 	.fallocate = h2_fallocate,
 	.splice_read = generic_file_splice_read,

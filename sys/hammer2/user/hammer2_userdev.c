@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,52 +39,6 @@ static int env_u64(const char *name, uint64_t *valp)
 	return 1;
 }
 
-static int userdev_read(void *ctx, void *buf, size_t bytes, uint64_t off)
-{
-	struct hammer2_userdev *dev = ctx;
-	uint8_t *p = buf;
-	ssize_t n;
-
-	while (bytes > 0) {
-		n = pread(dev->fd, p, bytes, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno ? errno : EIO;
-		}
-		if (n == 0)
-			return EIO; /* past the end: short transfer */
-		p += n;
-		off += (uint64_t)n;
-		bytes -= (size_t)n;
-	}
-	return 0;
-}
-
-static int userdev_write(void *ctx, const void *buf, size_t bytes, uint64_t off)
-{
-	struct hammer2_userdev *dev = ctx;
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	if (dev->rdonly)
-		return EROFS;
-	while (bytes > 0) {
-		n = pwrite(dev->fd, p, bytes, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno ? errno : EIO;
-		}
-		if (n == 0)
-			return EIO;
-		p += n;
-		off += (uint64_t)n;
-		bytes -= (size_t)n;
-	}
-	return 0;
-}
-
 static int userdev_flush(void *ctx)
 {
 	struct hammer2_userdev *dev = ctx;
@@ -95,6 +50,75 @@ static int userdev_flush(void *ctx)
 			return errno ? errno : EIO;
 	}
 	return 0;
+}
+
+/*
+ * preadv/pwritev of a run of buffers, restarted after short transfers and
+ * EINTR.  0 or a positive errno (EIO for a transfer past the end).
+ */
+static int userdev_rwv(struct hammer2_userdev *dev, int write,
+		       const struct hammer2_iov *hiov, int cnt, uint64_t off)
+{
+	struct iovec iov[HAMMER2_IOV_MAX];
+	int i, first = 0;
+	ssize_t n;
+
+	if (cnt < 0 || cnt > HAMMER2_IOV_MAX)
+		return EINVAL;
+	if (write && dev->rdonly)
+		return EROFS;
+	for (i = 0; i < cnt; i++) {
+		iov[i].iov_base = hiov[i].iov_base;
+		iov[i].iov_len = hiov[i].iov_len;
+	}
+	while (first < cnt) {
+		n = write ? pwritev(dev->fd, iov + first, cnt - first,
+				    (off_t)off) :
+			    preadv(dev->fd, iov + first, cnt - first,
+				   (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno ? errno : EIO;
+		}
+		if (n == 0)
+			return EIO;
+		off += (uint64_t)n;
+		while (first < cnt && (size_t)n >= iov[first].iov_len)
+			n -= (ssize_t)iov[first++].iov_len;
+		if (first < cnt) {
+			iov[first].iov_base =
+				(uint8_t *)iov[first].iov_base + n;
+			iov[first].iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+static int userdev_readv(void *ctx, const struct hammer2_iov *iov, int cnt,
+			 uint64_t off)
+{
+	return userdev_rwv(ctx, 0, iov, cnt, off);
+}
+
+static int userdev_writev(void *ctx, const struct hammer2_iov *iov, int cnt,
+			  uint64_t off)
+{
+	return userdev_rwv(ctx, 1, iov, cnt, off);
+}
+
+static int userdev_read(void *ctx, void *buf, size_t bytes, uint64_t off)
+{
+	struct hammer2_iov iov = { buf, bytes };
+
+	return userdev_rwv(ctx, 0, &iov, 1, off);
+}
+
+static int userdev_write(void *ctx, const void *buf, size_t bytes, uint64_t off)
+{
+	struct hammer2_iov iov = { (void *)(uintptr_t)buf, bytes };
+
+	return userdev_rwv(ctx, 1, &iov, 1, off);
 }
 
 static uint64_t userdev_time_us(void *ctx)
@@ -154,6 +178,9 @@ static const struct hammer2_devops userdev_ops = {
 	.flush = userdev_flush,
 	.time_us = userdev_time_us,
 	.random = userdev_random,
+	.readv = userdev_readv,
+	.writev = userdev_writev,
+	/* writev is synchronous: no wait */
 };
 
 /* See hammer2_user.h. */
