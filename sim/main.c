@@ -3,15 +3,18 @@
  *
  *   h2sim gen --seed N [--ops N] [--mix SPEC] [-o OUT]
  *   h2sim run TRACE [--seed N] [--crash none|random|every-flush] [--cut C]
- *             [--eio] [--json]
+ *             [--eio] [--json] [--image OUT]
  *   h2sim run --gen-seeds A-B [--ops N] [--mix SPEC] [--crash ...] [--eio]
  *             [--json]
- *   h2sim replay ID
+ *   h2sim replay ID [--image OUT]
  *   h2sim shrink ID [-o NAME]
  *   h2sim import-strace FILE[.gz] [-o OUT]
  *
- * Exit: 0 every check passed, 1 a check failed, 2 usage or unreadable
- * trace.
+ * --image OUT saves the disk of a single run, after its final unmount, as
+ * a sparse image file (hammer2 -f OUT, fsck_hammer2 OUT read it).
+ *
+ * Exit: 0 every check passed, 1 a check failed, 2 usage, unreadable
+ * trace or unwritable image.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,6 +38,7 @@ struct job {
 	enum schedule sched;
 	uint64_t cut;
 	int eio;
+	const char *image; /* --image OUT (not part of the id) */
 };
 
 static const char *sched_name(enum schedule s)
@@ -219,6 +223,7 @@ static int run_job(const struct job *j, const struct trace *t, struct totals *T,
 	o.eio = j->eio;
 	o.quiet = quiet;
 	o.trust_results = 1;
+	o.image = j->image;
 	r = run_trace(t, &o, &st, stdout);
 	tot_add(T, &st);
 	if (r == 1) {
@@ -230,6 +235,19 @@ static int run_job(const struct job *j, const struct trace *t, struct totals *T,
 		fflush(stdout);
 	}
 	return r;
+}
+
+/*
+ * Is j (with the --gen-seeds range, or NULL) a single run, whose disk
+ * --image can save?  Prints why not on stderr.
+ */
+static int one_run(const struct job *j, const char *range)
+{
+	if (range == NULL && (j->sched != SCHED_EVERY_FLUSH || j->cut))
+		return 1;
+	fprintf(stderr, "h2sim: --image needs a single run (not --gen-seeds, "
+			"nor --crash every-flush without --cut)\n");
+	return 0;
 }
 
 /* Every schedule of one trace: every-flush expands into its cuts. */
@@ -267,11 +285,14 @@ static void usage(void)
 		"       h2sim run TRACE [--seed N] "
 		"[--crash none|random|every-flush] [--cut C] [--eio] "
 		"[--json]\n"
+		"                 [--image OUT]\n"
 		"       h2sim run --gen-seeds A-B [--ops N] [--mix SPEC] "
 		"[--crash ...] [--eio] [--json]\n"
-		"       h2sim replay ID\n"
+		"       h2sim replay ID [--image OUT]\n"
 		"       h2sim shrink ID [-o NAME]\n"
-		"       h2sim import-strace FILE[.gz] [-o OUT]\n");
+		"       h2sim import-strace FILE[.gz] [-o OUT]\n"
+		"--image OUT saves the disk of one run after its final "
+		"unmount (a sparse image)\n");
 	exit(2);
 }
 
@@ -350,12 +371,16 @@ static int cmd_run(int argc, char **argv)
 			ops = strtoull(argv[++i], NULL, 0);
 		else if (strcmp(argv[i], "--mix") == 0 && i + 1 < argc)
 			mix = argv[++i];
+		else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc)
+			j.image = argv[++i];
 		else if (argv[i][0] != '-' && path == NULL)
 			path = argv[i];
 		else
 			usage();
 	}
 	if ((path == NULL) == (range == NULL))
+		usage();
+	if (j.image && !one_run(&j, range))
 		usage();
 	t0 = now_s();
 	if (path) {
@@ -404,9 +429,17 @@ static int cmd_replay(int argc, char **argv)
 	struct trace t;
 	struct totals T;
 	char err[512];
+	const char *image = NULL;
 	int r, failed = 0;
 
-	if (argc != 2 || job_parse(argv[1], &j))
+	if (argc == 4 && strcmp(argv[2], "--image") == 0)
+		image = argv[3];
+	else if (argc != 2)
+		usage();
+	if (job_parse(argv[1], &j))
+		usage();
+	j.image = image;
+	if (image && !one_run(&j, NULL))
 		usage();
 	if (job_trace(&j, &t, err, sizeof(err))) {
 		fprintf(stderr, "h2sim: %s\n", err);

@@ -1386,7 +1386,7 @@ int run_trace(const struct trace *t, const struct runopts *o,
 	struct run r;
 	struct hammer2_vattr va;
 	char err[256];
-	int e;
+	int e, save_failed = 0;
 
 	memset(&r, 0, sizeof(r));
 	memset(st, 0, sizeof(*st));
@@ -1467,12 +1467,18 @@ int run_trace(const struct trace *t, const struct runopts *o,
 		do_unmount(&r, 1);
 	st->barriers = simdisk_barriers(r.d);
 	simdisk_sha256(r.d, st->image_sha256);
+	if (o->image && (e = simdisk_save(r.d, o->image)) != 0) {
+		fprintf(stderr, "h2sim: %s: %s\n", o->image, strerror(e));
+		save_failed = 1;
+	}
 	snaps_clear(&r);
 	free(r.snaps);
 	model_free(&r.m);
 	simdisk_free(r.d);
 	free(r.fds);
 	free(r.stale);
+	if (save_failed)
+		return 2;
 	return r.failed ? 1 : 0;
 }
 

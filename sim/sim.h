@@ -371,6 +371,7 @@ struct runopts {
 	int eio;	   /* I/O error injection mode */
 	int quiet;	   /* no failure messages */
 	int trust_results; /* check the trace's "= RESULT"s */
+	const char *image; /* save the final durable disk here (or NULL) */
 };
 
 struct runstats {
@@ -385,7 +386,11 @@ struct runstats {
 /*
  * Run a trace under opts.  Returns 0 if every check passed, 1 if a check
  * failed (the first failure is in st->kind/msg), 2 on a setup error
- * (formatting the disk).  Failure messages go to out unless quiet.
+ * (formatting the disk) or when opts->image could not be written (the
+ * message, naming the file, goes to stderr).  With opts->image the disk
+ * as it is after the final unmount (synced, also after a failed check)
+ * is saved there as a sparse image file of the trace's volume size.
+ * Failure messages go to out unless quiet.
  */
 int run_trace(const struct trace *t, const struct runopts *o,
 	      struct runstats *st, FILE *out);

@@ -250,21 +250,6 @@ static int xfer_getdir(hammer2_inode_t *ip, const char *path,
 	return rc;
 }
 
-/* Join a/b into a new string (the caller frees). */
-static char *xfer_join(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	char *s = malloc(la + lb + 2);
-
-	if (!s)
-		return NULL;
-	memcpy(s, a, la);
-	if (la == 0 || a[la - 1] != '/')
-		s[la++] = '/';
-	memcpy(s + la, b, lb + 1);
-	return s;
-}
-
 /* Microseconds of a timespec (0 is replaced by 1 so it is "set"). */
 static uint64_t ts_to_us(const struct timespec *ts)
 {
@@ -575,7 +560,7 @@ static int imp_dir(struct xfer *x, int dfd, const char *hpath,
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		sub = xfer_join(hpath, de->d_name);
+		sub = h2_join(hpath, de->d_name);
 		if (!sub) {
 			xfer_warn(x, hpath, NULL, ENOMEM);
 			x->fatal = 1;
@@ -954,8 +939,8 @@ static int exp_dir(struct xfer *x, hammer2_inode_t *dip, int dfd,
 		status = -1;
 	}
 	for (k = 0; k < l.n && !x->fatal; k++) {
-		char *hsub = xfer_join(hpath, l.v[k].name);
-		char *isub = xfer_join(h2path, l.v[k].name);
+		char *hsub = h2_join(hpath, l.v[k].name);
+		char *isub = h2_join(h2path, l.v[k].name);
 
 		if (!hsub || !isub) {
 			free(hsub);

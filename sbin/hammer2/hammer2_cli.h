@@ -7,6 +7,7 @@
  *                 reader used to name bad blocks after an I/O error.
  *   cmd_fs.c      ls, cat, stat, mkdir, rm, setcomp, setcheck.
  *   cmd_import.c  import (host tree -> image) and export (image -> host).
+ *   cmd_dump.c    dump (the logical tree, one sorted line per object).
  *
  * Exit status: 0 success, 1 operational error (missing path, I/O error,
  * corruption), 2 wrong usage.
@@ -68,6 +69,11 @@ int h2cli_close(struct h2cli *c);
  * Returns 0 or ENAMETOOLONG.
  */
 int h2_normpath(const char *in, char *out, size_t outsz);
+/*
+ * Join a and b with exactly one '/' between them (none added when a ends
+ * in '/') into a new string the caller frees; NULL when out of memory.
+ */
+char *h2_join(const char *a, const char *b);
 /*
  * Resolve path (any form h2_normpath accepts) to a referenced inode.
  * Returns 0 or an errno; unless quiet, prints "path: strerror" and, for
@@ -153,5 +159,7 @@ int cmd_setcheck(struct h2cli *c, int ac, char **av);
 /* Commands (cmd_import.c). */
 int cmd_import(struct h2cli *c, int ac, char **av);
 int cmd_export(struct h2cli *c, int ac, char **av);
+/* Commands (cmd_dump.c). */
+int cmd_dump(struct h2cli *c, int ac, char **av);
 
 #endif /* HAMMER2_CLI_H */

@@ -34,6 +34,8 @@ static const struct h2cmd h2_cmds[] = {
 	  "copy a host directory tree into PATH" },
 	{ "export", cmd_export, "PATH HOSTDIR",
 	  "copy PATH's tree into a host directory" },
+	{ "dump", cmd_dump, "[PATH]",
+	  "PATH's tree, a sorted line per object, no times" },
 	{ "setcomp", cmd_setcomp, "none|autozero|lz4|zlib[:LEVEL] PATH",
 	  "set compression (recursive)" },
 	{ "setcheck", cmd_setcheck, "none|disabled|crc32|xxhash64|sha192 PATH",
@@ -226,6 +228,21 @@ int h2_normpath(const char *in, char *out, size_t outsz)
 		out[olen] = 0;
 	}
 	return 0;
+}
+
+/* Join a/b with one '/' between them (see hammer2_cli.h). */
+char *h2_join(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = malloc(la + lb + 2);
+
+	if (!s)
+		return NULL;
+	memcpy(s, a, la);
+	if (la == 0 || a[la - 1] != '/')
+		s[la++] = '/';
+	memcpy(s + la, b, lb + 1);
+	return s;
 }
 
 /*
