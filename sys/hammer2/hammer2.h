@@ -357,6 +357,16 @@ int hammer2_chain_create(hammer2_chain_t *parent, hammer2_chain_t **chainp,
 			 int type, hammer2_key_t key, int keybits,
 			 uint32_t bytes, uint8_t methods);
 /*
+ * hammer2_chain_create with flags: HAMMER2_CREATE_UNZEROED leaves the
+ * buffer uninitialised; the caller must write all of its bytes before the
+ * device lock is released.
+ */
+#define HAMMER2_CREATE_UNZEROED 0x0001
+int hammer2_chain_create_flags(hammer2_chain_t *parent,
+			       hammer2_chain_t **chainp, int type,
+			       hammer2_key_t key, int keybits, uint32_t bytes,
+			       uint8_t methods, int flags);
+/*
  * Mark the chain modified (copy-on-write at the next flush) and its parents
  * ONFLUSH.  Loads its data first.  Errors as hammer2_chain_load.
  */

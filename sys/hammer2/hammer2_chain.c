@@ -387,7 +387,7 @@ int hammer2_chain_load_many(hammer2_chain_t **chains, int n)
 				    off + len ||
 			    len + pb > LOAD_MAX_RUN)
 				break;
-			iov[j - i].iov_base = hammer2_alloc(pb);
+			iov[j - i].iov_base = hammer2_alloc_raw(pb);
 			iov[j - i].iov_len = pb;
 			if (iov[j - i].iov_base == NULL)
 				break;
@@ -521,15 +521,18 @@ int hammer2_chain_modify(hammer2_chain_t *chain)
 int hammer2_chain_resize(hammer2_chain_t *chain, uint32_t nbytes)
 {
 	uint8_t *ndata;
+	uint32_t keep;
 
 	H2_ASSERT(chain->flags & HAMMER2_CHAIN_MODIFIED);
 	if (nbytes == chain->bytes)
 		return 0;
-	ndata = hammer2_alloc(nbytes);
+	ndata = hammer2_alloc_raw(nbytes);
 	if (ndata == NULL)
 		return HAMMER2_ERROR_ENOMEM;
-	if (chain->data)
-		h2_memcpy(ndata, chain->data, H2_MIN(nbytes, chain->bytes));
+	keep = chain->data ? H2_MIN(nbytes, chain->bytes) : 0;
+	if (keep)
+		h2_memcpy(ndata, chain->data, keep);
+	h2_memset(ndata + keep, 0, nbytes - keep);
 	hammer2_free(chain->data);
 	if ((chain->flags & HAMMER2_CHAIN_ACCOUNTED) &&
 	    chain_alloc_need(chain, nbytes) >
@@ -932,6 +935,16 @@ int hammer2_chain_create(hammer2_chain_t *parent, hammer2_chain_t **chainp,
 			 int type, hammer2_key_t key, int keybits,
 			 uint32_t bytes, uint8_t methods)
 {
+	return hammer2_chain_create_flags(parent, chainp, type, key, keybits,
+					  bytes, methods, 0);
+}
+
+/* See hammer2.h. */
+int hammer2_chain_create_flags(hammer2_chain_t *parent,
+			       hammer2_chain_t **chainp, int type,
+			       hammer2_key_t key, int keybits, uint32_t bytes,
+			       uint8_t methods, int flags)
+{
 	hammer2_dev_t *hmp = parent->hmp;
 	hammer2_blockref_t bref;
 	hammer2_chain_t *chain;
@@ -947,7 +960,9 @@ int hammer2_chain_create(hammer2_chain_t *parent, hammer2_chain_t **chainp,
 	chain = chain_alloc(hmp, &bref);
 	if (chain == NULL)
 		return HAMMER2_ERROR_ENOMEM;
-	chain->data = hammer2_alloc(bytes);
+	chain->data = (flags & HAMMER2_CREATE_UNZEROED) ?
+			      hammer2_alloc_raw(bytes) :
+			      hammer2_alloc(bytes);
 	if (chain->data == NULL) {
 		chain_free(chain);
 		return HAMMER2_ERROR_ENOMEM;

@@ -82,7 +82,7 @@ static int flush_wq_own(hammer2_dev_t *hmp)
 
 		if (!w->borrowed)
 			continue;
-		copy = hammer2_alloc(w->bytes);
+		copy = hammer2_alloc_raw(w->bytes);
 		if (copy == NULL)
 			return HAMMER2_ERROR_ENOMEM;
 		h2_memcpy(copy, w->data, w->bytes);
@@ -161,7 +161,7 @@ static int flush_write_queue(hammer2_dev_t *hmp)
 	if (hmp->ops->writev)
 		iov = hammer2_alloc(sizeof(*iov) * HAMMER2_IOV_MAX);
 	else
-		run = hammer2_alloc(WQ_MAX_RUN);
+		run = hammer2_alloc_raw(WQ_MAX_RUN);
 	while (i < hmp->nwq && error == 0) {
 		uint64_t len = hmp->wq[i].bytes;
 
@@ -252,7 +252,7 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 			algo = HAMMER2_COMP_NONE;
 		}
 		if (algo == HAMMER2_COMP_LZ4 || algo == HAMMER2_COMP_ZLIB) {
-			cbuf = hammer2_alloc(chain->bytes);
+			cbuf = hammer2_alloc_raw(chain->bytes);
 			if (cbuf) {
 				uint32_t c = hammer2_compress_block(
 					chain->comp_algo, chain->data,

@@ -942,11 +942,15 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 		if (error)
 			return -error;
 		if (chain == NULL) {
-			error = hammer2_chain_create(
+			/* a block the write fills wholly needs no zeroing */
+			error = hammer2_chain_create_flags(
 				ip->chain, &chain, HAMMER2_BREF_TYPE_DATA,
 				lbase, HAMMER2_PBUFRADIX, need,
-				(uint8_t)HAMMER2_ENC_CHECK(HAMMER2_DEC_ALGO(
-					ipd->meta.check_algo)));
+				(uint8_t)HAMMER2_ENC_CHECK(
+					HAMMER2_DEC_ALGO(ipd->meta.check_algo)),
+				boff == 0 && n >= need ?
+					HAMMER2_CREATE_UNZEROED :
+					0);
 			if (error)
 				return -error;
 			created = 1;

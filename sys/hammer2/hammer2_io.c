@@ -78,7 +78,7 @@ int hammer2_io_read_bref(hammer2_dev_t *hmp, const hammer2_blockref_t *bref,
 		io_report(hmp, bref, "impossible block size or offset");
 		return HAMMER2_ERROR_BADBREF;
 	}
-	pbuf = hammer2_alloc(pbytes);
+	pbuf = hammer2_alloc_raw(pbytes); /* the read fills it */
 	if (pbuf == NULL)
 		return HAMMER2_ERROR_ENOMEM;
 	error = hammer2_io_read(hmp, pbuf, pbytes,
@@ -114,7 +114,7 @@ int hammer2_io_decode_bref(hammer2_dev_t *hmp, const hammer2_blockref_t *bref,
 		*bytesp = pbytes;
 		return 0;
 	}
-	lbuf = hammer2_alloc(HAMMER2_PBUFSIZE);
+	lbuf = hammer2_alloc_raw(HAMMER2_PBUFSIZE); /* only n bytes used */
 	if (lbuf == NULL) {
 		hammer2_free(pbuf);
 		return HAMMER2_ERROR_ENOMEM;

@@ -11,6 +11,8 @@
  *   Types:     uint8_t..uint64_t, int8_t..int64_t, size_t, ssize_t, bool,
  *              uintptr_t.
  *   Memory:    void *hammer2_alloc(size_t bytes)  zeroed; NULL on failure.
+ *              void *hammer2_alloc_raw(size_t bytes)  not zeroed: only for
+ *              buffers wholly written before they are read (I/O buffers).
  *              void hammer2_free(void *p)          NULL allowed.
  *              h2_memcpy, h2_memmove, h2_memset, h2_memcmp, h2_strlen
  *              (same contracts as the C library functions).
@@ -55,6 +57,7 @@
  * once here; the environment headers supply only types and macros.
  */
 void *hammer2_alloc(size_t bytes);
+void *hammer2_alloc_raw(size_t bytes);
 void hammer2_free(void *p);
 
 void hammer2_mtx_init(hammer2_mtx_t *m);

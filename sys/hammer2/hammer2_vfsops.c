@@ -394,7 +394,7 @@ int hammer2_pfs_create(hammer2_dev_t *hmp, const char *label, int pfs_type)
 		ipd->meta.type = HAMMER2_OBJTYPE_DIRECTORY;
 		ipd->meta.mode = 0755;
 		ipd->meta.inum = 1;
-		ipd->meta.nlinks = 1;
+		ipd->meta.nlinks = 2; /* as newfs: ".", its super-root entry */
 		ipd->meta.iparent = sd->meta.inum;
 		ipd->meta.name_key = key;
 		ipd->meta.name_len = (uint16_t)len;

@@ -449,6 +449,8 @@ static void test_dirops_errno(void)
 	CU_ASSERT_PTR_EQUAL(ip, f);
 	hammer2_inode_drop(ip);
 	/* directory nlinks: root has a, a has the dir now named f */
+	CU_ASSERT_EQUAL(hammer2_vop_getattr(fs.root, &va), 0);
+	CU_ASSERT_EQUAL(va.nlinks, 3);
 	CU_ASSERT_EQUAL(hammer2_vop_getattr(a, &va), 0);
 	CU_ASSERT_EQUAL(va.nlinks, 3);
 	CU_ASSERT_EQUAL(hammer2_vop_rmdir(a, "f", 1), 0);

@@ -13,7 +13,10 @@
 #   sqlite     h2replay -t of the sqlite capture (not on raw)
 # h2seq=SEQ (MiB, default 512), h2rand=RAND (default 64), h2files=NFILES
 # (default 10000) on the kernel command line change the sizes;
-# h2newfs=ARGS (commas for spaces) adds newfs_hammer2 options.
+# h2newfs=ARGS (commas for spaces) adds newfs_hammer2 options;
+# h2perf=TARGET-TEST[,...] (e.g. hammer2-seqwrite) profiles those steps
+# with perf record -a (cpu-clock; the flat report goes to
+# /results/bench/perf-TARGET-TEST.txt).
 #
 # Output: one line per measurement,
 #   BENCH TARGET TEST SECONDS AMOUNT UNIT
@@ -25,6 +28,7 @@ SEQ=512
 RAND=64
 NFILES=10000
 H2NEWFS=
+H2PERF=
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	h2arg=*) TARGETS=${a#h2arg=} ;;
@@ -32,6 +36,7 @@ for a in $(cat /proc/cmdline); do
 	h2rand=*) RAND=${a#h2rand=} ;;
 	h2files=*) NFILES=${a#h2files=} ;;
 	h2newfs=*) H2NEWFS=$(echo "${a#h2newfs=}" | tr ',' ' ') ;;
+	h2perf=*) H2PERF=${a#h2perf=} ;;
 	esac
 done
 R=/results/bench
@@ -55,12 +60,34 @@ mkfs_t() {
 	esac
 }
 
+# prof TARGET TEST CMD...: run CMD, under perf record if h2perf= names it.
+prof() {
+	local t=$1 test=$2 rc=0
+	shift 2
+	case ",$H2PERF," in
+	*",$t-$test,"*)
+		if command -v perf >/dev/null 2>&1; then
+			echo 0 >/proc/sys/kernel/kptr_restrict
+			echo -1 >/proc/sys/kernel/perf_event_paranoid
+			perf record -q -e cpu-clock -a -o "/tmp/perf-$t-$test.data" \
+				-- "$@" || rc=$?
+			perf report -q --stdio --no-children --sort sym \
+				-i "/tmp/perf-$t-$test.data" 2>/dev/null | grep -v '^$' |
+				head -n 60 >"$R/perf-$t-$test.txt"
+			rm -f "/tmp/perf-$t-$test.data"
+			return $rc
+		fi
+		;;
+	esac
+	"$@"
+}
+
 # fio_t TARGET TEST AMOUNT FIOARGS...: one timed fio job.
 fio_t() {
 	local t=$1 test=$2 amount=$3 t0
 	shift 3
 	t0=$(up)
-	if fio --name="$test" --ioengine=psync --output-format=json \
+	if prof "$t" "$test" fio --name="$test" --ioengine=psync --output-format=json \
 		--output="$R/$t-$test.json" "$@" >"$R/$t-$test.out" 2>&1; then
 		echo "BENCH $t $test $(elapsed "$t0") $amount bytes"
 	else
@@ -106,7 +133,7 @@ for t in $(echo "$TARGETS" | tr ',' ' '); do
 		if [ -f /vm/traces/sqlite-txn.trace ]; then
 			mkdir -p /mnt/sqlite
 			t0=$(up)
-			if h2replay -t /vm/traces/sqlite-txn.trace /mnt/sqlite \
+			if prof "$t" sqlite h2replay -t /vm/traces/sqlite-txn.trace /mnt/sqlite \
 				>"$R/$t-sqlite.out" 2>&1; then
 				n=$(awk '/^time:/ {print $2}' "$R/$t-sqlite.out")
 				sync

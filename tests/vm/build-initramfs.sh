@@ -166,6 +166,10 @@ build_bench() {
 	rm -rf "$st"
 	mkdir -p "$st"
 	add_dyn "$st" /usr/bin/fio /usr/sbin/mkfs.xfs /usr/sbin/mkfs.btrfs
+	# perf, when the host has it, for profiles (bench-guest.sh h2perf=)
+	if [ -x /usr/bin/perf ] && ldd /usr/bin/perf >/dev/null 2>&1; then
+		add_dyn "$st" /usr/bin/perf
+	fi
 	pack "$st" "$OUT/bench.cpio.gz"
 	rm -rf "$st"
 	cat "$OUT/initramfs.cpio.gz" "$OUT/bench.cpio.gz" \

@@ -277,11 +277,6 @@ for line in sys.stdin:
     print(" ".join(f))
 ' "$1"
 }
-# root_nlink_masked DUMP: DUMP with the link count of its first line (the
-# dumped directory itself) replaced by "-"
-root_nlink_masked() {
-	sed '1s|^\(/ dir [0-7]* [0-9]* [0-9]*\) [0-9]* |\1 - |' "$1"
-}
 # sim_vs_kernel NAME TRACE: one check - h2sim replays TRACE with --image,
 # fsck_hammer2 passes on that image, and its "hammer2 dump /" equals
 # "hammer2 dump /replay/NAME" of the kernel's image.  The replays differ
@@ -289,10 +284,9 @@ root_nlink_masked() {
 #   - h2replay runs under the guest's umask, h2sim has none: h2sim gets
 #     the trace with its creation modes masked (umask_trace);
 #   - h2replay works below /replay/NAME, a directory mkdir made; h2sim in
-#     the PFS root, which newfs made with DragonFly's link count (1, so
-#     1 + subdirectories, where mkdir gives 2 + subdirectories): the root's
-#     link count is not compared.  Paths, and so the generated file
-#     contents (keyed by the trace path), are the trace's on both sides.
+#     the PFS root, which newfs made (both count links the same way:
+#     2 + subdirectories).  Paths, and so the generated file contents
+#     (keyed by the trace path), are the trace's on both sides.
 sim_vs_kernel() {
 	local n=$1 t=$2 d why=""
 	d=$W/sim-vs-kernel-$n
@@ -312,8 +306,7 @@ sim_vs_kernel() {
 	rm -f "$d/sim.img"
 	if [ -n "$why" ]; then
 		bad "host: /replay/$n against h2sim's image: $why"
-	elif diff <(root_nlink_masked "$d/vm.dump") \
-		<(root_nlink_masked "$d/sim.dump") >"$d/diff"; then
+	elif diff "$d/vm.dump" "$d/sim.dump" >"$d/diff"; then
 		ok "host: /replay/$n equals h2sim's image of the same trace (hammer2 dump: $(wc -l <"$d/vm.dump") objects)"
 	else
 		bad "host: /replay/$n differs from h2sim's image of the same trace (< kernel, > h2sim):"

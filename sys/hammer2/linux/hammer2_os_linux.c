@@ -43,6 +43,17 @@ void *hammer2_alloc(size_t bytes)
 	return p;
 }
 
+void *hammer2_alloc_raw(size_t bytes)
+{
+	unsigned int nofs;
+	void *p;
+
+	nofs = memalloc_nofs_save();
+	p = kvmalloc(bytes ? bytes : 1, GFP_KERNEL);
+	memalloc_nofs_restore(nofs);
+	return p;
+}
+
 void hammer2_free(void *p)
 {
 	kvfree(p);

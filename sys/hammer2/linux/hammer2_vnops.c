@@ -272,19 +272,32 @@ static void h2_inode_init_once(void *p)
 	inode_init_once(&hi->vfs_inode);
 }
 
-/* Create the inode slab cache (module init).  0 or -ENOMEM. */
+static struct workqueue_struct *h2_ra_wq;
+
+/*
+ * Create the inode slab cache and the readahead workqueue (module init).
+ * 0 or -ENOMEM.
+ */
 int h2_inode_cache_init(void)
 {
 	h2_inode_cachep = kmem_cache_create(
 		"hammer2_inode", sizeof(struct h2_inode_info), 0,
 		SLAB_RECLAIM_ACCOUNT | SLAB_MEM_SPREAD | SLAB_ACCOUNT,
 		h2_inode_init_once);
-	return h2_inode_cachep ? 0 : -ENOMEM;
+	if (h2_inode_cachep == NULL)
+		return -ENOMEM;
+	h2_ra_wq = alloc_workqueue("hammer2_ra", WQ_UNBOUND, 0);
+	if (h2_ra_wq == NULL) {
+		kmem_cache_destroy(h2_inode_cachep);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
-/* Destroy it (module exit, after unregister_filesystem). */
+/* Destroy them (module exit, after unregister_filesystem). */
 void h2_inode_cache_destroy(void)
 {
+	destroy_workqueue(h2_ra_wq); /* waits for readahead in progress */
 	rcu_barrier(); /* free_inode runs after an RCU grace period */
 	kmem_cache_destroy(h2_inode_cachep);
 }
@@ -813,33 +826,71 @@ static int h2_read_folio(struct file *file, struct folio *folio)
 }
 
 /*
- * Readahead: every folio of the window in one core call.  On an error
- * the folios stay !uptodate, and read_folio retries them one by one (so
- * only the bad block fails).
+ * Readahead: every folio of the window in one core call.  Windows of
+ * H2_RA_ASYNC pages or more are filled by a worker (h2_ra_wq) while the
+ * reader goes on copying the pages it has, so reading the device overlaps
+ * with the reader; it waits on a folio's lock only when it gets there.
+ * The folios stay locked until filled, which also keeps the inode from
+ * being evicted meanwhile.  On an error the folios stay !uptodate and
+ * read_folio retries them one by one (so only the bad block fails).
  */
+#define H2_RA_ASYNC 16
+
+struct h2_ra {
+	struct work_struct work;
+	struct inode *inode;
+	struct h2_run run;
+	struct folio *folios[];
+};
+
+static void h2_ra_fill(struct h2_ra *ra)
+{
+	int err = h2_run_read(ra->inode, &ra->run), i;
+
+	for (i = 0; i < ra->run.n; i++) {
+		if (err == 0)
+			folio_mark_uptodate(ra->run.folios[i]);
+		folio_unlock(ra->run.folios[i]);
+	}
+	kfree(ra);
+}
+
+static void h2_ra_worker(struct work_struct *work)
+{
+	h2_ra_fill(container_of(work, struct h2_ra, work));
+}
+
 static void h2_readahead(struct readahead_control *rac)
 {
-	struct inode *inode = rac->mapping->host;
-	unsigned int max = readahead_count(rac), i;
-	struct h2_run r = { NULL, 0, readahead_pos(rac), 0, 0 };
+	unsigned int max = readahead_count(rac);
+	struct h2_ra *ra;
 	struct folio *folio;
-	int err = -ENOMEM;
 
-	r.folios = kmalloc_array(max, sizeof(*r.folios), GFP_NOFS);
+	ra = kmalloc(struct_size(ra, folios, max), GFP_NOFS);
+	if (ra == NULL)
+		return; /* the folios are left for read_folio */
+	ra->inode = rac->mapping->host;
+	ra->run.folios = ra->folios;
+	ra->run.n = 0;
+	ra->run.pos = readahead_pos(rac);
+	ra->run.cur = 0;
+	ra->run.cur_rel = 0;
 	while ((folio = readahead_folio(rac)) != NULL) {
-		if (r.folios && (unsigned int)r.n < max)
-			r.folios[r.n++] = folio;
+		if ((unsigned int)ra->run.n < max)
+			ra->folios[ra->run.n++] = folio;
 		else
 			folio_unlock(folio); /* left for read_folio */
 	}
-	if (r.n > 0)
-		err = h2_run_read(inode, &r);
-	for (i = 0; i < (unsigned int)r.n; i++) {
-		if (err == 0)
-			folio_mark_uptodate(r.folios[i]);
-		folio_unlock(r.folios[i]);
+	if (ra->run.n == 0) {
+		kfree(ra);
+		return;
 	}
-	kfree(r.folios);
+	if (max >= H2_RA_ASYNC) {
+		INIT_WORK(&ra->work, h2_ra_worker);
+		queue_work(h2_ra_wq, &ra->work);
+		return;
+	}
+	h2_ra_fill(ra);
 }
 
 /*

@@ -197,7 +197,9 @@ static void init_pfs_root(hammer2_inode_data_t *ip, const char *label,
 	ip->meta.type = HAMMER2_OBJTYPE_DIRECTORY;
 	ip->meta.mode = 0755;
 	ip->meta.inum = 1;
-	ip->meta.nlinks = 1;
+	/* Linux directory counting, as every directory here: "." and its
+	 * entry in the super-root, plus one per subdirectory */
+	ip->meta.nlinks = 2;
 	ip->meta.name_len = (uint16_t)len;
 	memcpy(ip->filename, label, len);
 	ip->meta.name_key = hammer2_dirhash((const unsigned char *)label, len);

@@ -32,6 +32,12 @@ void *hammer2_alloc(size_t bytes)
 	return calloc(1, bytes ? bytes : 1);
 }
 
+/* Like hammer2_alloc without the zeroing (see hammer2_os.h). */
+void *hammer2_alloc_raw(size_t bytes)
+{
+	return malloc(bytes ? bytes : 1);
+}
+
 /* Release memory from hammer2_alloc.  NULL is allowed and ignored. */
 void hammer2_free(void *p)
 {
