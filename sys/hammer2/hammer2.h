@@ -73,6 +73,10 @@ int hammer2_error_to_errno(int error);
  *              returns; an error may be reported by writev or by wait.
  * wait:        every writev issued so far has completed; 0 or EIO.
  *              Needed only when writev is asynchronous.
+ * kick:        ask for a background flush soon (hammer2_vfs_sync from
+ *              another thread); called with the device lock held, must
+ *              not block.  Without it the frontend flushes itself when
+ *              its dirty limit is reached.
  */
 #define HAMMER2_IOV_MAX 256
 struct hammer2_iov {
@@ -91,6 +95,7 @@ struct hammer2_devops {
 	int (*writev)(void *ctx, const struct hammer2_iov *iov, int cnt,
 		      uint64_t off);
 	int (*wait)(void *ctx);
+	void (*kick)(void *ctx);
 };
 
 typedef struct hammer2_dev hammer2_dev_t;
@@ -117,6 +122,8 @@ typedef struct hammer2_inode hammer2_inode_t;
 #define HAMMER2_CHAIN_ONLRU 0x0020
 #define HAMMER2_CHAIN_EMBEDDED 0x0040  /* bref lives in the volume header */
 #define HAMMER2_CHAIN_ACCOUNTED 0x0080 /* counted in hmp->dirty_bytes */
+/* data lent to the write queue of the flush in progress (chain->wqi) */
+#define HAMMER2_CHAIN_IOBUSY 0x0100
 
 /*
  * An in-memory chain: one blockref and (when loaded) its logical data.
@@ -142,6 +149,7 @@ struct hammer2_chain {
 	uint8_t comp_algo;  /* DATA: requested compression (inode's) */
 	uint8_t comp_fails; /* node: consecutive incompressible DATA children */
 	uint8_t comp_skip;  /* node: DATA children left to store raw */
+	uint32_t wqi;	    /* IOBUSY: index + 1 of its hmp->wq entry */
 };
 
 /*
@@ -216,10 +224,18 @@ struct hammer2_dev {
 	uint64_t stat_leaked; /* sub-16KiB frees that could not be tracked */
 	int broken;	      /* a flush failed: the device is read-only now */
 
-	/* flush state */
+	/*
+	 * flush state.  flush_busy: a flush is writing without the device
+	 * lock (hammer2_flush.c); it holds flush_lock meanwhile, which
+	 * others wait on (lock order: never take the device lock first and
+	 * then block on flush_lock while flush_busy is set).
+	 */
 	hammer2_tid_t flush_tid; /* tid of the flush in progress, or 0 */
 	struct hammer2_wq *wq;	 /* queued writes */
 	size_t nwq, maxwq;
+	int flush_busy;
+	hammer2_mtx_t flush_lock;
+	int kicked; /* ops->kick called since the last flush point */
 
 	/* statistics */
 	uint64_t stat_reads, stat_writes, stat_read_bytes, stat_write_bytes;
@@ -231,9 +247,17 @@ struct hammer2_dev {
 struct hammer2_wq {
 	hammer2_off_t off; /* device offset (bytes) */
 	uint32_t bytes;
-	uint8_t *data; /* owned unless borrowed */
-	int borrowed;  /* data is the chain's own buffer (see flush) */
+	uint8_t *data;		/* owned unless borrowed */
+	int borrowed;		/* data is the chain's own buffer (see flush) */
+	hammer2_chain_t *chain; /* borrowed: the lender (IOBUSY) */
 };
+
+/*
+ * The chain's data is lent to the write in flight: give the queue the
+ * buffer (it frees it after the write) and clear IOBUSY.  The caller
+ * then gives the chain a copy or drops its data.  Device lock held.
+ */
+void hammer2_flush_release_chain(hammer2_chain_t *chain);
 
 /* ----- subr: hashing, checks, compression ----- */
 
@@ -396,6 +420,10 @@ void hammer2_chain_destroy_tree(hammer2_chain_t *chain);
 /*
  * Flush every modification since the last flush: new blocks for modified
  * chains bottom-up, freemap, barrier, volume header copy, barrier.
+ * Called with the device lock held; it is released while the writes are
+ * in flight (other operations go on meanwhile) and held again on return.
+ * A flush already in progress is waited for first.  Everything modified
+ * before the call is durable when it returns 0.
  * Errors: EIO (the previous flush stays the committed state), ENOSPC.
  */
 int hammer2_flush(hammer2_dev_t *hmp);

@@ -142,7 +142,8 @@ static int chain_evictable(hammer2_chain_t *chain)
 	       !(chain->flags &
 		 (HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE |
 		  HAMMER2_CHAIN_ONFLUSH | HAMMER2_CHAIN_INITIAL |
-		  HAMMER2_CHAIN_DELETED | HAMMER2_CHAIN_EMBEDDED));
+		  HAMMER2_CHAIN_DELETED | HAMMER2_CHAIN_EMBEDDED |
+		  HAMMER2_CHAIN_IOBUSY));
 }
 
 static void lru_maybe_add(hammer2_chain_t *chain)
@@ -177,8 +178,11 @@ static hammer2_chain_t *chain_alloc(hammer2_dev_t *hmp,
 static void chain_free(hammer2_chain_t *chain)
 {
 	lru_del(chain);
+	if (chain->flags & HAMMER2_CHAIN_IOBUSY)
+		hammer2_flush_release_chain(chain); /* the queue frees it */
+	else
+		hammer2_free(chain->data);
 	hammer2_free(chain->children);
-	hammer2_free(chain->data);
 	hammer2_free(chain);
 }
 
@@ -492,7 +496,9 @@ static void chain_setflush(hammer2_chain_t *chain)
 /*
  * Mark chain modified: it will get a new block at the next flush and its
  * parent's slot will be updated.  Loads the data first.  A deleted chain
- * (an open unlinked file) may still be modified in memory.
+ * (an open unlinked file) may still be modified in memory.  A chain whose
+ * buffer the flush in progress is writing (IOBUSY) gets a copy first.
+ * Errors: as hammer2_chain_load, ENOMEM.
  */
 int hammer2_chain_modify(hammer2_chain_t *chain)
 {
@@ -503,6 +509,16 @@ int hammer2_chain_modify(hammer2_chain_t *chain)
 		error = hammer2_chain_load(chain);
 		if (error)
 			return error;
+	}
+	if (chain->flags & HAMMER2_CHAIN_IOBUSY) {
+		/* its buffer is being written: the queue keeps it, we copy */
+		uint8_t *copy = hammer2_alloc_raw(chain->bytes);
+
+		if (copy == NULL)
+			return HAMMER2_ERROR_ENOMEM;
+		h2_memcpy(copy, chain->data, chain->bytes);
+		hammer2_flush_release_chain(chain);
+		chain->data = copy;
 	}
 	if (chain->flags & HAMMER2_CHAIN_MODIFIED)
 		return 0;

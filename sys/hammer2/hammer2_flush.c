@@ -23,6 +23,19 @@
  *   4. Write the queue (sorted, coalesced), barrier, write the volume
  *      header copy (rotating over the copies that fit), barrier.
  *
+ * Steps 1-3 run under the device lock.  Step 4 runs without it (the
+ * frontend goes on meanwhile; flush_busy and flush_lock keep a second
+ * flush out until this one is done):
+ *   - the queue lends the chains' own buffers (IOBUSY): a chain modified
+ *     meanwhile first hands its buffer to the queue and takes a copy
+ *     (hammer2_chain_modify), a chain freed meanwhile hands it over too,
+ *     and IOBUSY chains are never evicted;
+ *   - the header written is a copy of voldata taken at the end of step 3;
+ *   - the freemap cannot change (only a flush allocates, and frees queued
+ *     meanwhile wait for the next flush), so nothing this flush wrote or
+ *     still references can be reused before its header is on the media.
+ * The lock is taken again to release the queue and record the result.
+ *
  * A failure before step 4's header write leaves the previous commit
  * intact.  After an I/O error the device is marked broken (read-only).
  */
@@ -34,14 +47,15 @@
 #define COMP_SKIP_BLOCKS 64
 
 /*
- * Queue a write of bytes at device offset off.  own: 1 hands the buffer to
- * the queue (freed after the write), 0 borrows it (a chain's own data,
- * which cannot change while the flush holds the device lock; a flush that
- * fails before writing turns borrowed entries into copies, see
- * flush_wq_own).  Errors: ENOMEM.
+ * Queue a write of bytes at device offset off.  lender NULL hands the
+ * buffer to the queue (freed after the write); else data is lender's own
+ * buffer, borrowed (the chain becomes IOBUSY once the queue is final, see
+ * the essay above; a flush that fails before writing turns borrowed
+ * entries into copies, see flush_wq_own).  Errors: ENOMEM.
  */
 static int flush_queue_write(hammer2_dev_t *hmp, hammer2_off_t off,
-			     uint8_t *data, uint32_t bytes, int own)
+			     uint8_t *data, uint32_t bytes,
+			     hammer2_chain_t *lender)
 {
 	struct hammer2_wq *w;
 
@@ -59,7 +73,8 @@ static int flush_queue_write(hammer2_dev_t *hmp, hammer2_off_t off,
 	}
 	w = &hmp->wq[hmp->nwq];
 	w->data = data;
-	w->borrowed = !own;
+	w->borrowed = lender != NULL;
+	w->chain = lender;
 	w->off = off;
 	w->bytes = bytes;
 	hmp->nwq++;
@@ -88,6 +103,7 @@ static int flush_wq_own(hammer2_dev_t *hmp)
 		h2_memcpy(copy, w->data, w->bytes);
 		w->data = copy;
 		w->borrowed = 0;
+		w->chain = NULL;
 	}
 	return 0;
 }
@@ -143,10 +159,10 @@ static int flush_write_run(hammer2_dev_t *hmp, struct hammer2_wq *w, size_t n,
 }
 
 /*
- * Write the queue in offset order, coalescing adjacent blocks into runs of
- * at most WQ_MAX_RUN bytes and HAMMER2_IOV_MAX blocks.  With an
- * asynchronous writev every run is in flight at once; wait collects them
- * before the buffers are freed.
+ * Write the sorted queue, coalescing adjacent blocks into runs of at most
+ * WQ_MAX_RUN bytes and HAMMER2_IOV_MAX blocks.  With an asynchronous
+ * writev every run is in flight at once; wait collects them.  Runs
+ * without the device lock: reads only the entries' off/bytes/data.
  */
 static int flush_write_queue(hammer2_dev_t *hmp)
 {
@@ -157,7 +173,6 @@ static int flush_write_queue(hammer2_dev_t *hmp)
 
 	if (hmp->nwq == 0)
 		return 0;
-	hammer2_sort(hmp->wq, hmp->nwq, sizeof(*hmp->wq), wq_cmp);
 	if (hmp->ops->writev)
 		iov = hammer2_alloc(sizeof(*iov) * HAMMER2_IOV_MAX);
 	else
@@ -177,13 +192,55 @@ static int flush_write_queue(hammer2_dev_t *hmp)
 		error = HAMMER2_ERROR_EIO;
 	hammer2_free(run);
 	hammer2_free(iov);
-	if (error == 0) {
-		for (i = 0; i < hmp->nwq; i++)
-			if (!hmp->wq[i].borrowed)
-				hammer2_free(hmp->wq[i].data);
-		hmp->nwq = 0;
-	}
 	return error;
+}
+
+/* Lend the borrowed buffers: their chains become IOBUSY (device lock). */
+static void flush_wq_lend(hammer2_dev_t *hmp)
+{
+	size_t i;
+
+	for (i = 0; i < hmp->nwq; i++) {
+		hammer2_chain_t *chain = hmp->wq[i].chain;
+
+		if (chain) {
+			chain->flags |= HAMMER2_CHAIN_IOBUSY;
+			chain->wqi = (uint32_t)i + 1;
+		}
+	}
+}
+
+/* Empty the written queue: lenders get their buffers back (device lock). */
+static void flush_wq_release(hammer2_dev_t *hmp)
+{
+	size_t i;
+
+	for (i = 0; i < hmp->nwq; i++) {
+		struct hammer2_wq *w = &hmp->wq[i];
+
+		if (w->chain) {
+			w->chain->flags &= ~HAMMER2_CHAIN_IOBUSY;
+			w->chain->wqi = 0;
+		}
+		if (!w->borrowed)
+			hammer2_free(w->data);
+	}
+	hmp->nwq = 0;
+}
+
+/* See hammer2.h. */
+void hammer2_flush_release_chain(hammer2_chain_t *chain)
+{
+	struct hammer2_wq *w;
+
+	H2_ASSERT(chain->flags & HAMMER2_CHAIN_IOBUSY);
+	H2_ASSERT(chain->wqi > 0 && chain->wqi <= chain->hmp->nwq);
+	w = &chain->hmp->wq[chain->wqi - 1];
+	H2_ASSERT(w->chain == chain && w->data == chain->data);
+	w->borrowed = 0;
+	w->chain = NULL;
+	chain->flags &= ~HAMMER2_CHAIN_IOBUSY;
+	chain->wqi = 0;
 }
 
 /* Recompute embed.stats (or the freemap avail hint) of a node from its array. */
@@ -296,7 +353,7 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 	/* the compressed copy goes to the queue, the chain's data is lent */
 	error = flush_queue_write(hmp, bref->data_off & HAMMER2_OFF_MASK,
 				  cbuf && phys == cbuf ? cbuf : chain->data,
-				  pbytes, cbuf && phys == cbuf);
+				  pbytes, cbuf && phys == cbuf ? NULL : chain);
 	if (error || phys != cbuf)
 		hammer2_free(cbuf);
 	if (error)
@@ -355,41 +412,65 @@ static int flush_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 	return flush_write_chain(hmp, chain, tid);
 }
 
-/* Write the volume header to the next copy and barrier around it. */
-static int flush_volume_header(hammer2_dev_t *hmp, hammer2_tid_t tid)
+/* The header copy slot after cur: rotating over the copies that fit. */
+static int flush_next_volhdr(hammer2_dev_t *hmp, int cur)
 {
-	int next = hmp->volhdrno;
+	int next = cur;
 
 	do {
 		next = (next + 1) % HAMMER2_NUM_VOLHDRS;
 	} while (next != 0 &&
 		 hammer2_volhdr_offset(next) + HAMMER2_VOLUME_BYTES >
 			 hmp->volu_size);
-	hmp->voldata.mirror_tid = tid;
-	hmp->voldata.freemap_tid = tid;
-	hammer2_voldata_setcrc(&hmp->voldata);
+	return next;
+}
+
+/*
+ * Step 4 (no device lock): the queue, barrier, the header copy hdr into
+ * slot next, barrier.  Error flags (EIO).
+ */
+static int flush_io(hammer2_dev_t *hmp, const hammer2_volume_data_t *hdr,
+		    int next)
+{
+	int error = flush_write_queue(hmp);
+
+	if (error == 0 && hmp->ops->flush(hmp->ctx))
+		error = HAMMER2_ERROR_EIO;
+	if (error)
+		return error;
 	hmp->stat_writes++;
 	hmp->stat_write_bytes += HAMMER2_VOLUME_BYTES;
-	if (hmp->ops->write(hmp->ctx, &hmp->voldata, HAMMER2_VOLUME_BYTES,
-			    hammer2_volhdr_offset(next)))
+	if (hmp->ops->write(hmp->ctx, hdr, HAMMER2_VOLUME_BYTES,
+			    hammer2_volhdr_offset(next)) ||
+	    hmp->ops->flush(hmp->ctx))
 		return HAMMER2_ERROR_EIO;
-	if (hmp->ops->flush(hmp->ctx))
-		return HAMMER2_ERROR_EIO;
-	hmp->volhdrno = next;
 	return 0;
+}
+
+/* Wait (device lock dropped meanwhile) until no flush is writing. */
+static void flush_wait_idle(hammer2_dev_t *hmp)
+{
+	while (hmp->flush_busy) {
+		hammer2_mtx_unlock(&hmp->lock);
+		hammer2_mtx_lock(&hmp->flush_lock);
+		hammer2_mtx_unlock(&hmp->flush_lock);
+		hammer2_mtx_lock(&hmp->lock);
+	}
 }
 
 /*
  * Flush all modifications (see the essay above).  Returns error flags:
  * EIO (device broken from now on; the previous commit stays valid),
- * ENOSPC (nothing committed; queued writes are kept for the next
- * attempt), EROFS.
+ * ENOSPC or ENOMEM (nothing committed; queued writes are kept for the
+ * next attempt).
  */
 int hammer2_flush(hammer2_dev_t *hmp)
 {
+	hammer2_volume_data_t *hdr;
 	hammer2_tid_t tid;
-	int error;
+	int error, next;
 
+	flush_wait_idle(hmp);
 	if (hmp->broken)
 		return HAMMER2_ERROR_EIO;
 	if (hmp->rdonly)
@@ -398,6 +479,9 @@ int hammer2_flush(hammer2_dev_t *hmp)
 	      (HAMMER2_CHAIN_ONFLUSH | HAMMER2_CHAIN_MODIFIED)) &&
 	    hmp->nfrees == 0 && hmp->nwq == 0)
 		return 0;
+	hdr = hammer2_alloc_raw(sizeof(*hdr));
+	if (hdr == NULL)
+		return HAMMER2_ERROR_ENOMEM;
 	tid = hmp->voldata.mirror_tid + 1;
 	hmp->flush_tid = tid;
 	error = flush_chain(hmp, &hmp->vchain, tid, 0);
@@ -405,16 +489,38 @@ int hammer2_flush(hammer2_dev_t *hmp)
 		error = hammer2_freemap_apply_frees(hmp);
 	if (error == 0)
 		error = flush_chain(hmp, &hmp->fchain, tid, 0);
-	if (error == 0)
-		error = flush_write_queue(hmp);
-	if (error == 0 && hmp->ops->flush(hmp->ctx))
-		error = HAMMER2_ERROR_EIO;
-	if (error == 0)
-		error = flush_volume_header(hmp, tid);
 	hmp->flush_tid = 0;
-	/* a queue kept for the next attempt must not alias chain data */
-	if (error && !(error & HAMMER2_ERROR_EIO) && flush_wq_own(hmp))
-		error |= HAMMER2_ERROR_EIO;
+	if (error) {
+		/* a queue kept for the next attempt must not alias chain data */
+		if (!(error & HAMMER2_ERROR_EIO) && flush_wq_own(hmp))
+			error |= HAMMER2_ERROR_EIO;
+		hammer2_free(hdr);
+		goto out;
+	}
+	hammer2_sort(hmp->wq, hmp->nwq, sizeof(*hmp->wq), wq_cmp);
+	flush_wq_lend(hmp);
+	next = flush_next_volhdr(hmp, hmp->volhdrno);
+	hmp->voldata.mirror_tid = tid;
+	hmp->voldata.freemap_tid = tid;
+	hammer2_voldata_setcrc(&hmp->voldata);
+	h2_memcpy(hdr, &hmp->voldata, sizeof(*hdr));
+	/* what is modified from here on belongs to the next flush */
+	hmp->dirty_bytes = 0;
+	hmp->kicked = 0;
+
+	hmp->flush_busy = 1;
+	hammer2_mtx_lock(&hmp->flush_lock);
+	hammer2_mtx_unlock(&hmp->lock);
+	error = flush_io(hmp, hdr, next);
+	hammer2_mtx_lock(&hmp->lock);
+	hammer2_free(hdr);
+	/* written, or never to be (EIO: the device is broken from now on) */
+	flush_wq_release(hmp);
+	if (error == 0)
+		hmp->volhdrno = next;
+	hmp->flush_busy = 0;
+	hammer2_mtx_unlock(&hmp->flush_lock);
+out:
 	if (error & HAMMER2_ERROR_EIO) {
 		hmp->broken = 1;
 		hammer2_log("flush of tid %llu failed, device is "
@@ -423,7 +529,6 @@ int hammer2_flush(hammer2_dev_t *hmp)
 	}
 	if (error == 0) {
 		hmp->stat_flushes++;
-		hmp->dirty_bytes = 0;
 		hammer2_chain_lru_trim(hmp);
 	}
 	return error;

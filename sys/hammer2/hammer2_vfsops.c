@@ -37,7 +37,10 @@ static int dev_writable(hammer2_dev_t *hmp)
  * Commit when the frontend has buffered too much, or when what the next
  * flush may allocate eats into the reserve (operations that free space,
  * like unlink, do not reserve: they may use the reserve for their
- * copy-on-write, and this flush then returns their space).
+ * copy-on-write, and this flush then returns their space).  Past a
+ * quarter of the limit a background flush is asked for (ops->kick), so a
+ * steady writer overlaps its copying with the flush's writes and only
+ * waits when it gets ahead of the device.
  */
 static int dev_maybe_flush(hammer2_dev_t *hmp)
 {
@@ -45,6 +48,11 @@ static int dev_maybe_flush(hammer2_dev_t *hmp)
 	    hmp->dirty_bytes + H2_META_RESERVE / 2 >
 		    hammer2_freemap_free_bytes(hmp))
 		return hammer2_flush(hmp);
+	if (hmp->ops->kick && !hmp->kicked &&
+	    hmp->dirty_bytes > hmp->dirty_limit / 4) {
+		hmp->kicked = 1;
+		hmp->ops->kick(hmp->ctx);
+	}
 	return 0;
 }
 
@@ -158,6 +166,7 @@ int hammer2_dev_open(const struct hammer2_devops *ops, void *ctx,
 	hmp->lru_limit = H2_LRU_LIMIT;
 	hmp->dirty_limit = H2_DIRTY_LIMIT;
 	hammer2_mtx_init(&hmp->lock);
+	hammer2_mtx_init(&hmp->flush_lock);
 	pseudo_chain_init(hmp, &hmp->vchain, HAMMER2_BREF_TYPE_VOLUME);
 	pseudo_chain_init(hmp, &hmp->fchain, HAMMER2_BREF_TYPE_FREEMAP);
 	*hmpp = hmp;
@@ -194,6 +203,7 @@ int hammer2_dev_close(hammer2_dev_t *hmp)
 	hammer2_free(hmp->subtab);
 	hammer2_mtx_unlock(&hmp->lock);
 	hammer2_mtx_destroy(&hmp->lock);
+	hammer2_mtx_destroy(&hmp->flush_lock);
 	hammer2_free(hmp);
 	return hammer2_error_to_errno(error);
 }

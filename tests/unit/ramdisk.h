@@ -43,6 +43,12 @@ struct ramdisk {
 	} * pending;
 	size_t npending, maxpending;
 	int pending_error;
+	/*
+	 * Called by rd_writev before it records a run: the flush is writing
+	 * without the device lock, so the hook may call the API (tests of
+	 * operations that overlap a flush).
+	 */
+	void (*writev_hook)(struct ramdisk *rd);
 };
 
 /* Apply writes recorded by rd_writev; 0 or the first error (EIO). */
@@ -103,6 +109,8 @@ static inline int rd_writev(void *ctx, const struct hammer2_iov *iov, int cnt,
 	uint64_t pos = off;
 	int i;
 
+	if (rd->writev_hook)
+		rd->writev_hook(rd);
 	for (i = 0; i < cnt; i++) {
 		if (rd->fail_writes || pos > rd->size ||
 		    iov[i].iov_len > rd->size - pos) {

@@ -699,6 +699,108 @@ static void test_prefetch_runs(void)
 	free(want);
 }
 
+/*
+ * Operations while a flush writes without the device lock: overwrite a
+ * file whose blocks are in flight, remove one, create one.  The commit
+ * holds exactly the state at the flush point (read through a second,
+ * read-only open of the same disk), the live file system the later one,
+ * and the next flush commits that.
+ */
+static struct fs *overlap_fs;
+static int overlap_done;
+
+static void overlap_hook(struct ramdisk *rd)
+{
+	uint8_t *buf = malloc(1 << 20);
+	hammer2_inode_t *ip = NULL;
+
+	rd->writev_hook = NULL;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	fill(buf, 1 << 20, 3, 0);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(overlap_fs->root, "a", 1, &ip), 0);
+	if (ip) {
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 1 << 20, 0),
+				1 << 20);
+		hammer2_inode_drop(ip);
+	}
+	CU_ASSERT_EQUAL(hammer2_vop_remove(overlap_fs->root, "b", 1), 0);
+	ip = mkfile(overlap_fs->root, "d", HAMMER2_OBJTYPE_REGFILE);
+	fill(buf, 200000, 4, 0);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 200000, 0), 200000);
+	hammer2_inode_drop(ip);
+	overlap_done = 1;
+	free(buf);
+}
+
+/* 0 if name in fs is a file of size bytes of stream s, else -1. */
+static int overlap_check(struct fs *fs, const char *name, uint64_t size,
+			 unsigned s)
+{
+	hammer2_inode_t *ip;
+	int ok;
+
+	if (hammer2_vop_lookup(fs->root, name, strlen(name), &ip) != 0)
+		return -1;
+	ok = check_content(ip, size, s);
+	hammer2_inode_drop(ip);
+	return ok ? 0 : -1;
+}
+
+static void test_flush_overlap(void)
+{
+	uint8_t *buf = malloc(1 << 20);
+	struct ramdisk *rd;
+	hammer2_inode_t *ip, *dummy;
+	struct fs fs, ro;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	rd = fs_new(&fs, "-c none");
+	ip = mkfile(fs.root, "a", HAMMER2_OBJTYPE_REGFILE);
+	fill(buf, 1 << 20, 1, 0);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 1 << 20, 0), 1 << 20);
+	hammer2_inode_drop(ip);
+	ip = mkfile(fs.root, "b", HAMMER2_OBJTYPE_REGFILE);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 256 << 10, 0), 256 << 10);
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+
+	/* the state at the flush point: a rewritten (stream 2), c new */
+	CU_ASSERT_EQUAL_FATAL(hammer2_vop_lookup(fs.root, "a", 1, &ip), 0);
+	fill(buf, 1 << 20, 2, 0);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 1 << 20, 0), 1 << 20);
+	hammer2_inode_drop(ip);
+	ip = mkfile(fs.root, "c", HAMMER2_OBJTYPE_REGFILE);
+	hammer2_inode_drop(ip);
+	overlap_fs = &fs;
+	overlap_done = 0;
+	rd->writev_hook = overlap_hook;
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT_FATAL(overlap_done);
+
+	/* the commit: exactly the flush point */
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &ro, HAMMER2_MNT_RDONLY), 0);
+	CU_ASSERT_EQUAL(overlap_check(&ro, "a", 1 << 20, 2), 0);
+	CU_ASSERT_EQUAL(overlap_check(&ro, "b", 256 << 10, 1), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(ro.root, "c", 1, &dummy), 0);
+	if (dummy)
+		hammer2_inode_drop(dummy);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(ro.root, "d", 1, &dummy), ENOENT);
+	CU_ASSERT_EQUAL(fs_umount(&ro), 0);
+
+	/* live, then committed by the next flush */
+	CU_ASSERT_EQUAL(overlap_check(&fs, "a", 1 << 20, 3), 0);
+	CU_ASSERT_EQUAL(overlap_check(&fs, "d", 200000, 4), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "b", 1, &dummy), ENOENT);
+	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+	CU_ASSERT_EQUAL(overlap_check(&fs, "a", 1 << 20, 3), 0);
+	CU_ASSERT_EQUAL(overlap_check(&fs, "d", 200000, 4), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "b", 1, &dummy), ENOENT);
+	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
+	rd_free(rd);
+	free(buf);
+}
+
 /* An unlinked file stays readable while referenced (open). */
 static void test_unlink_open(void)
 {
@@ -910,14 +1012,23 @@ static void test_hardlinks(void)
 }
 
 static const h2test_t tests[] = {
-	H2TEST(test_hardlinks),		  H2TEST(test_incompressible_heuristic),
-	H2TEST(test_roundtrip_sizes),	  H2TEST(test_cow_realloc),
-	H2TEST(test_crash_before_header), H2TEST(test_readdir_cookies),
-	H2TEST(test_dirops_errno),	  H2TEST(test_compression_realloc),
-	H2TEST(test_freemap_alloc),	  H2TEST(test_enospc),
-	H2TEST(test_corrupt_block_eio),	  H2TEST(test_prefetch_runs),
-	H2TEST(test_unlink_open),	  H2TEST(test_truncate_holes),
-	H2TEST(test_memory_bounded),	  H2TEST_END,
+	H2TEST(test_hardlinks),
+	H2TEST(test_incompressible_heuristic),
+	H2TEST(test_roundtrip_sizes),
+	H2TEST(test_cow_realloc),
+	H2TEST(test_crash_before_header),
+	H2TEST(test_readdir_cookies),
+	H2TEST(test_dirops_errno),
+	H2TEST(test_compression_realloc),
+	H2TEST(test_freemap_alloc),
+	H2TEST(test_enospc),
+	H2TEST(test_corrupt_block_eio),
+	H2TEST(test_prefetch_runs),
+	H2TEST(test_unlink_open),
+	H2TEST(test_truncate_holes),
+	H2TEST(test_memory_bounded),
+	H2TEST(test_flush_overlap),
+	H2TEST_END,
 };
 
 int main(void)

@@ -272,6 +272,15 @@ static int h2_bdev_writev(void *ctx, const struct hammer2_iov *iov, int cnt,
 	return h2_bdev_rwv(d, &d->async, true, iov, cnt, off);
 }
 
+/* devops kick: run the device's flusher now (hammer2_vfs.c). */
+static void h2_dev_kick(void *ctx)
+{
+	struct h2_dev *dev = container_of(ctx, struct h2_dev, io);
+
+	if (READ_ONCE(dev->nrw) > 0)
+		mod_delayed_work(system_unbound_wq, &dev->flush_work, 0);
+}
+
 static int h2_bdev_read(void *ctx, void *buf, size_t bytes, uint64_t off)
 {
 	return h2_bdev_io(ctx, false, buf, bytes, off);
@@ -326,4 +335,5 @@ const struct hammer2_devops h2_bdev_ops = {
 	.readv = h2_bdev_readv,
 	.writev = h2_bdev_writev,
 	.wait = h2_bdev_wait,
+	.kick = h2_dev_kick,
 };
