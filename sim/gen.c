@@ -310,6 +310,10 @@ static void gen_one(struct gen *g, enum op_kind k, int big)
 		if (k == OP_PWRITE && big) {
 			op.a[1] = (int64_t)R(g, 1ULL << 30);
 			op.a[2] = (int64_t)(65536 + R(g, 1 << 20));
+		} else if (k == OP_PWRITE && R(g, 4) == 0) {
+			/* whole 4 KiB pages, as databases write them */
+			op.a[1] &= ~(int64_t)4095;
+			op.a[2] = (int64_t)(4096 * (1 + R(g, 4)));
 		}
 		break;
 	case OP_LSEEK:

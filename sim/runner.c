@@ -85,13 +85,20 @@ static void fail(struct run *r, const char *kind, const char *fmt, ...)
 
 /* ---------------- formatting (cached template) ---------------- */
 
-static struct simdisk *tpl_disk;
-static uint64_t tpl_size;
+/*
+ * One template per compression setting: every fourth seed formats without
+ * compression (the generated data compresses, and uncompressed blocks
+ * are what 4 KiB overwrites may write in part without reading).
+ */
+static struct simdisk *tpl_disk[2];
+static uint64_t tpl_size[2];
 
 static struct simdisk *format_disk(uint64_t size, uint64_t seed, char *err,
 				   size_t errsz)
 {
-	if (tpl_disk == NULL || tpl_size != size) {
+	int raw = seed % 4 == 3;
+
+	if (tpl_disk[raw] == NULL || tpl_size[raw] != size) {
 		struct hammer2_newfs_opts opts;
 		const char *why = NULL;
 		struct simdisk *t = simdisk_new(size, 1);
@@ -99,6 +106,8 @@ static struct simdisk *format_disk(uint64_t size, uint64_t seed, char *err,
 
 		simdisk_set_clock(t, 1700000000000000ULL, 42);
 		hammer2_newfs_defaults(&opts);
+		if (raw)
+			opts.comp_algo = HAMMER2_COMP_NONE;
 		e = hammer2_newfs(simdisk_ops(), t, size, &opts, &why);
 		if (e) {
 			snprintf(err, errsz, "newfs: %s (%s)", strerror(e),
@@ -106,11 +115,11 @@ static struct simdisk *format_disk(uint64_t size, uint64_t seed, char *err,
 			simdisk_free(t);
 			return NULL;
 		}
-		simdisk_free(tpl_disk);
-		tpl_disk = t;
-		tpl_size = size;
+		simdisk_free(tpl_disk[raw]);
+		tpl_disk[raw] = t;
+		tpl_size[raw] = size;
 	}
-	return simdisk_clone(tpl_disk, seed);
+	return simdisk_clone(tpl_disk[raw], seed);
 }
 
 /* ---------------- mount ---------------- */
@@ -123,6 +132,10 @@ static int do_mount(struct run *r)
 	if (e)
 		return e;
 	r->hmp->dirty_limit = r->dirty_limit;
+	/* uncompressed seeds (format_disk) also keep a tiny chain cache, so
+	 * overwrites meet blocks that are not in memory */
+	if (r->o->seed % 4 == 3)
+		r->hmp->lru_limit = 16;
 	e = hammer2_pfs_mount(r->hmp, "DATA", &r->pmp);
 	if (e) {
 		r->hmp->rdonly = 1;

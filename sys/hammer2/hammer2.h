@@ -50,6 +50,7 @@
 #define HAMMER2_ERROR_EFBIG 0x00100000
 #define HAMMER2_ERROR_EXDEV 0x00200000
 #define HAMMER2_ERROR_EPERM 0x00400000
+#define HAMMER2_ERROR_ENXIO 0x00800000 /* lseek SEEK_DATA/SEEK_HOLE */
 
 /* errno for a set of error flags (0 for none), the one conversion point. */
 int hammer2_error_to_errno(int error);
@@ -124,6 +125,14 @@ typedef struct hammer2_inode hammer2_inode_t;
 #define HAMMER2_CHAIN_ACCOUNTED 0x0080 /* counted in hmp->dirty_bytes */
 /* data lent to the write queue of the flush in progress (chain->wqi) */
 #define HAMMER2_CHAIN_IOBUSY 0x0100
+/*
+ * DATA written in whole 4 KiB units without reading the old block first:
+ * only the units in chain->pvalid are valid; the rest come from the old
+ * block (still chain->bref) when the chain is loaded (hammer2_chain_load,
+ * hammer2_chain_load_many), at the latest by the next flush.
+ */
+#define HAMMER2_CHAIN_PARTIAL 0x0200
+#define HAMMER2_PARTIAL_UNIT 4096
 
 /*
  * An in-memory chain: one blockref and (when loaded) its logical data.
@@ -150,6 +159,7 @@ struct hammer2_chain {
 	uint8_t comp_fails; /* node: consecutive incompressible DATA children */
 	uint8_t comp_skip;  /* node: DATA children left to store raw */
 	uint32_t wqi;	    /* IOBUSY: index + 1 of its hmp->wq entry */
+	uint16_t pvalid;    /* PARTIAL: valid 4 KiB units (bit n: unit n) */
 };
 
 /*
@@ -236,6 +246,9 @@ struct hammer2_dev {
 	int flush_busy;
 	hammer2_mtx_t flush_lock;
 	int kicked; /* ops->kick called since the last flush point */
+	/* PARTIAL chains (referenced) for the flush to complete in bulk */
+	hammer2_chain_t **partials;
+	size_t npartials, maxpartials;
 
 	/* statistics */
 	uint64_t stat_reads, stat_writes, stat_read_bytes, stat_write_bytes;
@@ -340,8 +353,35 @@ hammer2_blockref_t *hammer2_chain_base(hammer2_chain_t *chain, int *countp);
 /* Number of live entries of a base array (live ones are packed first). */
 int hammer2_base_live(const hammer2_blockref_t *base, int count);
 
-/* Load the chain's data if it is not loaded; error flags. */
+/*
+ * Load the chain's data if it is not loaded, or complete a PARTIAL chain
+ * from its old block; error flags.
+ */
 int hammer2_chain_load(hammer2_chain_t *chain);
+/*
+ * Can a write of n bytes at boff into DATA chain (block of need bytes
+ * after the write) skip reading the old block?  Whole 4 KiB units of an
+ * unloaded, uncompressed block at least need bytes long, or of a chain
+ * already PARTIAL.  Returns 1 or 0.
+ */
+int hammer2_chain_partial_ok(hammer2_chain_t *chain, uint32_t boff, uint32_t n,
+			     uint32_t need);
+/*
+ * Modify a chain for a write that hammer2_chain_partial_ok allowed: the
+ * data buffer is allocated (not read) and the chain becomes PARTIAL (if
+ * not already).  The caller writes its units and calls
+ * hammer2_chain_partial_mark.  Errors: ENOMEM.
+ */
+int hammer2_chain_modify_partial(hammer2_chain_t *chain);
+/* Units [boff, boff + n) of a PARTIAL chain are now valid. */
+void hammer2_chain_partial_mark(hammer2_chain_t *chain, uint32_t boff,
+				uint32_t n);
+/*
+ * Complete every PARTIAL chain registered in hmp (the flush, before it
+ * writes anything): old blocks adjacent on the media are read together.
+ * Errors: EIO/CHECK/BADBREF of an old block, ENOMEM.
+ */
+int hammer2_chain_partial_complete(hammer2_dev_t *hmp);
 /*
  * Prefetch: load the data of up to n chains (any order) with as few
  * device reads as possible: blocks adjacent on the media are read as one

@@ -284,7 +284,9 @@ void hammer2_chain_drop(hammer2_chain_t *chain)
 /*
  * Install freshly read logical data (ownership passes) after checking that
  * its size fits the chain's type: 1 KiB inodes, 32 KiB freemap blocks,
- * whole blockrefs for indirect blocks.  Errors: BADBREF (data freed).
+ * whole blockrefs for indirect blocks; for a PARTIAL chain, merge it under
+ * the units written since (same size required).  Errors: BADBREF (data
+ * freed).
  */
 static int chain_set_data(hammer2_chain_t *chain, uint8_t *data, uint32_t bytes)
 {
@@ -308,6 +310,8 @@ static int chain_set_data(hammer2_chain_t *chain, uint8_t *data, uint32_t bytes)
 		ok = 0;
 		break;
 	}
+	if (ok && (chain->flags & HAMMER2_CHAIN_PARTIAL))
+		ok = bytes == chain->bytes;
 	if (!ok) {
 		hammer2_log("blockref type %d at 0x%016llx has an "
 			    "impossible size %u",
@@ -315,6 +319,21 @@ static int chain_set_data(hammer2_chain_t *chain, uint8_t *data, uint32_t bytes)
 			    (unsigned long long)chain->bref.data_off, bytes);
 		hammer2_free(data);
 		return HAMMER2_ERROR_BADBREF;
+	}
+	if (chain->flags & HAMMER2_CHAIN_PARTIAL) {
+		/* the old block fills the units not written since */
+		uint32_t u;
+
+		for (u = 0; u * HAMMER2_PARTIAL_UNIT < bytes; u++)
+			if (!(chain->pvalid & (1U << u)))
+				h2_memcpy(chain->data +
+						  u * HAMMER2_PARTIAL_UNIT,
+					  data + u * HAMMER2_PARTIAL_UNIT,
+					  HAMMER2_PARTIAL_UNIT);
+		hammer2_free(data);
+		chain->flags &= ~HAMMER2_CHAIN_PARTIAL;
+		chain->pvalid = 0;
+		return 0;
 	}
 	chain->data = data;
 	chain->bytes = bytes;
@@ -332,7 +351,7 @@ int hammer2_chain_load(hammer2_chain_t *chain)
 	uint32_t bytes;
 	int error;
 
-	if (chain->data)
+	if (chain->data && !(chain->flags & HAMMER2_CHAIN_PARTIAL))
 		return 0;
 	error = hammer2_io_read_bref(chain->hmp, &chain->bref, &data, &bytes);
 	if (error)
@@ -373,7 +392,8 @@ int hammer2_chain_load_many(hammer2_chain_t **chains, int n)
 		return HAMMER2_ERROR_ENOMEM;
 	}
 	for (i = 0; i < n; i++)
-		if (chains[i]->data == NULL &&
+		if ((chains[i]->data == NULL ||
+		     (chains[i]->flags & HAMMER2_CHAIN_PARTIAL)) &&
 		    !(chains[i]->flags & HAMMER2_CHAIN_INITIAL) &&
 		    hammer2_io_placement(hmp, &chains[i]->bref))
 			todo[m++] = chains[i];
@@ -500,12 +520,12 @@ static void chain_setflush(hammer2_chain_t *chain)
  * buffer the flush in progress is writing (IOBUSY) gets a copy first.
  * Errors: as hammer2_chain_load, ENOMEM.
  */
-int hammer2_chain_modify(hammer2_chain_t *chain)
+static int chain_modify(hammer2_chain_t *chain, int load)
 {
 	hammer2_dev_t *hmp = chain->hmp;
 	int error;
 
-	if (!(chain->flags & HAMMER2_CHAIN_INITIAL)) {
+	if (load && !(chain->flags & HAMMER2_CHAIN_INITIAL)) {
 		error = hammer2_chain_load(chain);
 		if (error)
 			return error;
@@ -528,6 +548,103 @@ int hammer2_chain_modify(hammer2_chain_t *chain)
 	chain_account(chain);
 	chain_setflush(chain);
 	return 0;
+}
+
+int hammer2_chain_modify(hammer2_chain_t *chain)
+{
+	return chain_modify(chain, 1);
+}
+
+/* See hammer2.h. */
+int hammer2_chain_partial_ok(hammer2_chain_t *chain, uint32_t boff, uint32_t n,
+			     uint32_t need)
+{
+	uint32_t pb;
+
+	if (chain->bref.type != HAMMER2_BREF_TYPE_DATA || n == 0 ||
+	    (boff | n) & (HAMMER2_PARTIAL_UNIT - 1))
+		return 0;
+	if (chain->flags & HAMMER2_CHAIN_PARTIAL)
+		return boff + n <= chain->bytes && need <= chain->bytes;
+	if (chain->data ||
+	    (chain->flags & (HAMMER2_CHAIN_INITIAL | HAMMER2_CHAIN_IOBUSY)) ||
+	    HAMMER2_DEC_COMP(chain->bref.methods) != HAMMER2_COMP_NONE)
+		return 0;
+	pb = hammer2_io_placement(chain->hmp, &chain->bref);
+	return pb >= need && boff + n <= pb;
+}
+
+/* See hammer2.h. */
+int hammer2_chain_modify_partial(hammer2_chain_t *chain)
+{
+	hammer2_dev_t *hmp = chain->hmp;
+	uint32_t pb;
+
+	if (chain->flags & HAMMER2_CHAIN_PARTIAL)
+		return 0; /* modified when it became partial */
+	H2_ASSERT(chain->data == NULL);
+	if (hmp->npartials == hmp->maxpartials) {
+		size_t ncap = hmp->maxpartials ? hmp->maxpartials * 2 : 64;
+		hammer2_chain_t **n = hammer2_alloc(sizeof(*n) * ncap);
+
+		if (n == NULL)
+			return HAMMER2_ERROR_ENOMEM;
+		if (hmp->partials)
+			h2_memcpy(n, hmp->partials,
+				  sizeof(*n) * hmp->npartials);
+		hammer2_free(hmp->partials);
+		hmp->partials = n;
+		hmp->maxpartials = ncap;
+	}
+	pb = hammer2_io_placement(hmp, &chain->bref);
+	chain->data = hammer2_alloc_raw(pb);
+	if (chain->data == NULL)
+		return HAMMER2_ERROR_ENOMEM;
+	chain->bytes = pb;
+	chain->flags |= HAMMER2_CHAIN_PARTIAL;
+	chain->pvalid = 0;
+	hammer2_chain_ref(chain);
+	hmp->partials[hmp->npartials++] = chain;
+	return chain_modify(chain, 0);
+}
+
+/* See hammer2.h. */
+void hammer2_chain_partial_mark(hammer2_chain_t *chain, uint32_t boff,
+				uint32_t n)
+{
+	uint32_t u, units = chain->bytes / HAMMER2_PARTIAL_UNIT;
+
+	for (u = boff / HAMMER2_PARTIAL_UNIT;
+	     u < (boff + n) / HAMMER2_PARTIAL_UNIT; u++)
+		chain->pvalid |= (uint16_t)(1U << u);
+	if (chain->pvalid == (uint16_t)((1U << units) - 1)) {
+		chain->flags &= ~HAMMER2_CHAIN_PARTIAL; /* all written */
+		chain->pvalid = 0;
+	}
+}
+
+/* See hammer2.h. */
+int hammer2_chain_partial_complete(hammer2_dev_t *hmp)
+{
+	size_t i, n = hmp->npartials;
+	int error = 0;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i += 256)
+		hammer2_chain_load_many(hmp->partials + i,
+					(int)H2_MIN(n - i, (size_t)256));
+	for (i = 0; i < n; i++) {
+		hammer2_chain_t *chain = hmp->partials[i];
+
+		/* a deleted chain is not written: it completes when read */
+		if ((chain->flags & HAMMER2_CHAIN_PARTIAL) &&
+		    !(chain->flags & HAMMER2_CHAIN_DELETED))
+			error |= hammer2_chain_load(chain);
+		hammer2_chain_drop(chain);
+	}
+	hmp->npartials = 0;
+	return error;
 }
 
 /*

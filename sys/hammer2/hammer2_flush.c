@@ -294,6 +294,12 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 	int error, comp = HAMMER2_COMP_NONE;
 
 	H2_ASSERT(chain->data != NULL);
+	if (chain->flags & HAMMER2_CHAIN_PARTIAL) {
+		/* completed by hammer2_chain_partial_complete, normally */
+		error = hammer2_chain_load(chain);
+		if (error)
+			return error | HAMMER2_ERROR_EIO;
+	}
 	if (bref->type == HAMMER2_BREF_TYPE_DATA) {
 		int algo = HAMMER2_DEC_ALGO(chain->comp_algo);
 		hammer2_chain_t *parent = chain->parent;
@@ -484,6 +490,15 @@ int hammer2_flush(hammer2_dev_t *hmp)
 		return HAMMER2_ERROR_ENOMEM;
 	tid = hmp->voldata.mirror_tid + 1;
 	hmp->flush_tid = tid;
+	/* blocks written in part get their old contents (bulk reads) */
+	error = hammer2_chain_partial_complete(hmp);
+	if (error) {
+		/* the writes were accepted: losing them breaks the device */
+		error |= HAMMER2_ERROR_EIO;
+		hmp->flush_tid = 0;
+		hammer2_free(hdr);
+		goto out;
+	}
 	error = flush_chain(hmp, &hmp->vchain, tid, 0);
 	if (error == 0)
 		error = hammer2_freemap_apply_frees(hmp);

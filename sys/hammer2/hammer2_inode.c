@@ -834,14 +834,17 @@ static uint32_t block_bytes(uint64_t valid)
 	return b;
 }
 
-/* DATA chain of the logical block at lbase, or NULL for a hole. */
-static int file_block(hammer2_inode_t *ip, hammer2_key_t lbase,
-		      hammer2_chain_t **chainp)
+/*
+ * DATA chain of the logical block at lbase, or NULL for a hole; flags:
+ * HAMMER2_LOOKUP_NODATA leaves its data unloaded.
+ */
+static int file_block_flags(hammer2_inode_t *ip, hammer2_key_t lbase, int flags,
+			    hammer2_chain_t **chainp)
 {
 	hammer2_chain_t *chain;
 	int error;
 
-	chain = hammer2_chain_lookup(ip->chain, lbase, lbase + LMASK, 0,
+	chain = hammer2_chain_lookup(ip->chain, lbase, lbase + LMASK, flags,
 				     &error);
 	if (chain && (chain->bref.type != HAMMER2_BREF_TYPE_DATA ||
 		      chain->bref.key != lbase)) {
@@ -851,6 +854,13 @@ static int file_block(hammer2_inode_t *ip, hammer2_key_t lbase,
 	}
 	*chainp = chain;
 	return error;
+}
+
+/* file_block_flags with the data loaded. */
+static int file_block(hammer2_inode_t *ip, hammer2_key_t lbase,
+		      hammer2_chain_t **chainp)
+{
+	return file_block_flags(ip, lbase, 0, chainp);
 }
 
 /* Move embedded data (DIRECTDATA) out into a DATA block. */
@@ -938,7 +948,8 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 		hammer2_chain_t *chain;
 		int created = 0;
 
-		error = file_block(ip, lbase, &chain);
+		error = file_block_flags(ip, lbase, HAMMER2_LOOKUP_NODATA,
+					 &chain);
 		if (error)
 			return -error;
 		if (chain == NULL) {
@@ -954,6 +965,13 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			if (error)
 				return -error;
 			created = 1;
+		} else if (hammer2_chain_partial_ok(chain, boff, n, need)) {
+			/* whole 4 KiB units: no read of the old block */
+			error = hammer2_chain_modify_partial(chain);
+			if (error) {
+				hammer2_chain_drop(chain);
+				return -error;
+			}
 		} else {
 			error = hammer2_chain_modify(chain);
 			if (error == 0 && chain->bytes < need)
@@ -965,8 +983,11 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 		}
 		chain->comp_algo = ipd->meta.comp_algo;
 		fn(arg, pos, chain->data + boff, n);
+		if (chain->flags & HAMMER2_CHAIN_PARTIAL)
+			hammer2_chain_partial_mark(chain, boff, n);
 		/* zeros into a hole stay a hole; a block now all zero goes */
-		if (hammer2_is_zero(chain->data + boff, n) &&
+		if (!(chain->flags & HAMMER2_CHAIN_PARTIAL) &&
+		    hammer2_is_zero(chain->data + boff, n) &&
 		    (created || hammer2_is_zero(chain->data, chain->bytes)))
 			error = hammer2_chain_delete(chain, 0);
 		hammer2_chain_drop(chain);
@@ -1000,7 +1021,8 @@ static void file_prefetch(hammer2_inode_t *ip, uint64_t off, uint64_t len)
 				     &error);
 	while (chain) {
 		if (chain->bref.type == HAMMER2_BREF_TYPE_DATA &&
-		    chain->data == NULL) {
+		    (chain->data == NULL ||
+		     (chain->flags & HAMMER2_CHAIN_PARTIAL))) {
 			hammer2_chain_ref(chain);
 			batch[n++] = chain;
 		}
@@ -1086,6 +1108,68 @@ void hammer2_mem_copy_out(void *arg, uint64_t foff, uint8_t *kbuf, size_t n)
 		h2_memcpy(m->buf + (foff - m->off), kbuf, n);
 	else
 		h2_memset(m->buf + (foff - m->off), 0, n);
+}
+
+/*
+ * lseek SEEK_DATA (hole 0) / SEEK_HOLE (hole 1) from off: *resp is the
+ * first byte >= off that is data (in a DATA block or embedded) or a hole
+ * (outside every DATA block, or EOF, the implicit hole).  Granularity is
+ * the 64 KiB logical block.  Errors: ENXIO (off at or past EOF, or no
+ * data after off), EISDIR, media errors.
+ */
+int hammer2_file_seek(hammer2_inode_t *ip, uint64_t off, int hole,
+		      uint64_t *resp)
+{
+	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
+	uint64_t size = ipd->meta.size, pos;
+	hammer2_chain_t *chain;
+	int error;
+
+	if (ipd->meta.type == HAMMER2_OBJTYPE_DIRECTORY)
+		return HAMMER2_ERROR_EISDIR;
+	if (off >= size)
+		return HAMMER2_ERROR_ENXIO;
+	if (ipd->meta.op_flags & HAMMER2_OPFLAG_DIRECTDATA) {
+		*resp = hole ? size : off;
+		return 0;
+	}
+	if (!hole) {
+		chain = hammer2_chain_lookup(ip->chain, off & ~LMASK,
+					     HAMMER2_KEY_MAX,
+					     HAMMER2_LOOKUP_NODATA, &error);
+		while (chain && chain->bref.type != HAMMER2_BREF_TYPE_DATA)
+			chain = hammer2_chain_next(ip->chain, chain,
+						   HAMMER2_KEY_MAX,
+						   HAMMER2_LOOKUP_NODATA,
+						   &error);
+		if (error)
+			return error;
+		if (chain == NULL)
+			return HAMMER2_ERROR_ENXIO;
+		pos = H2_MAX(off, chain->bref.key);
+		hammer2_chain_drop(chain);
+		if (pos >= size)
+			return HAMMER2_ERROR_ENXIO;
+		*resp = pos;
+		return 0;
+	}
+	for (pos = off; pos < size; pos = (pos & ~LMASK) + LBLK) {
+		int data;
+
+		chain = hammer2_chain_lookup(ip->chain, pos & ~LMASK,
+					     (pos & ~LMASK) + LMASK,
+					     HAMMER2_LOOKUP_NODATA, &error);
+		if (error)
+			return error;
+		if (chain == NULL)
+			break;
+		data = chain->bref.type == HAMMER2_BREF_TYPE_DATA;
+		hammer2_chain_drop(chain);
+		if (!data)
+			break;
+	}
+	*resp = H2_MIN(pos, size);
+	return 0;
 }
 
 /* hammer2_file_write_cb from a buffer. */

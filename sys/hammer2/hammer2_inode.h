@@ -52,5 +52,7 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 ssize_t hammer2_file_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			     hammer2_copy_fn fn, void *arg);
 int hammer2_file_truncate(hammer2_inode_t *ip, uint64_t nsize);
+int hammer2_file_seek(hammer2_inode_t *ip, uint64_t off, int hole,
+		      uint64_t *resp);
 
 #endif /* HAMMER2_INODE_H */

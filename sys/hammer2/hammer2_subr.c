@@ -44,6 +44,7 @@ int hammer2_error_to_errno(int error)
 		{ HAMMER2_ERROR_EFBIG, EFBIG },
 		{ HAMMER2_ERROR_EXDEV, EXDEV },
 		{ HAMMER2_ERROR_EPERM, EPERM },
+		{ HAMMER2_ERROR_ENXIO, ENXIO },
 		{ HAMMER2_ERROR_ABORTED, EINTR },
 	};
 	size_t i;

@@ -193,6 +193,9 @@ int hammer2_dev_close(hammer2_dev_t *hmp)
 			hammer2_inode_release(pmp->iroot);
 		hammer2_free(pmp);
 	}
+	while (hmp->npartials > 0) /* left by a failed flush */
+		hammer2_chain_drop(hmp->partials[--hmp->npartials]);
+	hammer2_free(hmp->partials);
 	hammer2_chain_destroy_tree(&hmp->vchain);
 	hammer2_chain_destroy_tree(&hmp->fchain);
 	for (i = 0; i < hmp->nwq; i++)
@@ -641,6 +644,15 @@ ssize_t hammer2_vop_write(hammer2_inode_t *ip, const void *buf, size_t len,
 	struct hammer2_mem_copy m = { (uint8_t *)(uintptr_t)buf, off };
 
 	return hammer2_vop_write_cb(ip, off, len, hammer2_mem_copy_in, &m);
+}
+
+int hammer2_vop_seek(hammer2_inode_t *ip, uint64_t off, int hole,
+		     uint64_t *resp)
+{
+	hammer2_dev_t *hmp = ip->pmp->hmp;
+
+	dev_lock(hmp);
+	return dev_unlock(hmp, hammer2_file_seek(ip, off, hole, resp));
 }
 
 int hammer2_vop_truncate(hammer2_inode_t *ip, uint64_t size)

@@ -153,6 +153,14 @@ ssize_t hammer2_vop_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			    hammer2_copy_fn fn, void *arg);
 ssize_t hammer2_vop_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			     hammer2_copy_fn fn, void *arg);
+/*
+ * lseek(2) SEEK_DATA (hole 0) or SEEK_HOLE (hole 1) from byte off: the
+ * offset found in *resp.  Data and holes are told apart per 64 KiB
+ * logical block (a block that exists is data); EOF is a hole.  Errors:
+ * ENXIO (off >= size, or no data at or after off), EISDIR, EIO.
+ */
+int hammer2_vop_seek(hammer2_inode_t *ip, uint64_t off, int hole,
+		     uint64_t *resp);
 /* truncate(2): EISDIR, EFBIG, EROFS, EIO. */
 int hammer2_vop_truncate(hammer2_inode_t *ip, uint64_t size);
 int hammer2_vop_getattr(hammer2_inode_t *ip, struct hammer2_vattr *va);

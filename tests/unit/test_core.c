@@ -801,6 +801,91 @@ static void test_flush_overlap(void)
 	free(buf);
 }
 
+/*
+ * Whole 4 KiB units written into blocks on the media need no read of the
+ * old block (PARTIAL); reads, unaligned writes, truncation and the flush
+ * complete them from the old block.
+ */
+static void test_partial_writes(void)
+{
+	const size_t size = 1 << 20;
+	uint8_t *want = malloc(size), *got = malloc(size), unit[8192];
+	struct ramdisk *rd;
+	hammer2_inode_t *ip;
+	struct fs fs;
+	uint64_t reads;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	rd = fs_new(&fs, "-c none");
+	ip = mkfile(fs.root, "p", HAMMER2_OBJTYPE_REGFILE);
+	fill(want, size, 21, 0);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, want, size, 0), (ssize_t)size);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(hammer2_vop_lookup(fs.root, "p", 1, &ip), 0);
+
+	/*
+	 * 4 KiB units into 8 different blocks, twice into block 3; the first
+	 * write reads the indirect block above them, then nothing is read
+	 */
+	reads = rd->reads + 1;
+	for (i = 0; i < 8; i++) {
+		uint64_t off = (uint64_t)i * 131072 + 8192;
+
+		if (i == 1)
+			CU_ASSERT_EQUAL(rd->reads, reads);
+		fill(unit, 4096, 22, off);
+		memcpy(want + off, unit, 4096);
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, unit, 4096, off), 4096);
+	}
+	fill(unit, 8192, 23, 3 * 131072 + 32768);
+	memcpy(want + 3 * 131072 + 32768, unit, 8192);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, unit, 8192, 3 * 131072 + 32768),
+			8192);
+	CU_ASSERT_EQUAL(rd->reads, reads); /* nothing read so far */
+
+	/* an unaligned write into a partial block completes it first */
+	fill(unit, 100, 24, 131072 + 5);
+	memcpy(want + 131072 + 5, unit, 100);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, unit, 100, 131072 + 5), 100);
+	/* a read of a partial block sees old and new */
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, got, 65536, 2 * 131072), 65536);
+	CU_ASSERT(memcmp(got, want + 2 * 131072, 65536) == 0);
+	/* the whole file before, and after, the flush and a remount */
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, got, size, 0), (ssize_t)size);
+	CU_ASSERT(memcmp(got, want, size) == 0);
+	for (i = 0; i < 8; i++) {
+		uint64_t off = (uint64_t)i * 131072 + 65536 + 4096;
+
+		fill(unit, 4096, 25, off);
+		memcpy(want + off, unit, 4096);
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, unit, 4096, off), 4096);
+	}
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, got, size, 0), (ssize_t)size);
+	CU_ASSERT(memcmp(got, want, size) == 0);
+	/* truncate through a partial block */
+	fill(unit, 4096, 26, 900000 & ~4095ULL);
+	memcpy(want + (900000 & ~4095ULL), unit, 4096);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, unit, 4096, 900000 & ~4095ULL),
+			4096);
+	CU_ASSERT_EQUAL(hammer2_vop_truncate(ip, 900000), 0);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+	CU_ASSERT_EQUAL_FATAL(hammer2_vop_lookup(fs.root, "p", 1, &ip), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, got, size, 0), 900000);
+	CU_ASSERT(memcmp(got, want, 900000) == 0);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	rd_free(rd);
+	free(want);
+	free(got);
+}
+
 /* An unlinked file stays readable while referenced (open). */
 static void test_unlink_open(void)
 {
@@ -857,6 +942,21 @@ static void test_truncate_holes(void)
 	/* a write far out leaves a hole in between */
 	CU_ASSERT_EQUAL(hammer2_vop_write(ip, "z", 1, 10000000), 1);
 	CU_ASSERT_EQUAL(block_off(ip, 5 << 20), 0);
+	/* SEEK_DATA/SEEK_HOLE: blocks 0-1 data, a hole to 9.5 MiB, data */
+	{
+		uint64_t r = 1;
+
+		CU_ASSERT_EQUAL(hammer2_vop_seek(ip, 0, 1, &r), 0);
+		CU_ASSERT_EQUAL(r, 131072);
+		CU_ASSERT_EQUAL(hammer2_vop_seek(ip, 5000, 0, &r), 0);
+		CU_ASSERT_EQUAL(r, 5000);
+		CU_ASSERT_EQUAL(hammer2_vop_seek(ip, 131072, 0, &r), 0);
+		CU_ASSERT_EQUAL(r, 10000000 & ~65535ULL);
+		CU_ASSERT_EQUAL(hammer2_vop_seek(ip, 10000000, 1, &r), 0);
+		CU_ASSERT_EQUAL(r, 10000001);
+		CU_ASSERT_EQUAL(hammer2_vop_seek(ip, 10000001, 0, &r), ENXIO);
+		CU_ASSERT_EQUAL(hammer2_vop_seek(fs.root, 0, 0, &r), EISDIR);
+	}
 	CU_ASSERT_EQUAL(hammer2_vop_truncate(ip, 100), 0);
 	CU_ASSERT_EQUAL(hammer2_vop_read(ip, got, sizeof(got), 0), 100);
 	fill(buf, 100, 11, 0);
@@ -1012,23 +1112,15 @@ static void test_hardlinks(void)
 }
 
 static const h2test_t tests[] = {
-	H2TEST(test_hardlinks),
-	H2TEST(test_incompressible_heuristic),
-	H2TEST(test_roundtrip_sizes),
-	H2TEST(test_cow_realloc),
-	H2TEST(test_crash_before_header),
-	H2TEST(test_readdir_cookies),
-	H2TEST(test_dirops_errno),
-	H2TEST(test_compression_realloc),
-	H2TEST(test_freemap_alloc),
-	H2TEST(test_enospc),
-	H2TEST(test_corrupt_block_eio),
-	H2TEST(test_prefetch_runs),
-	H2TEST(test_unlink_open),
-	H2TEST(test_truncate_holes),
-	H2TEST(test_memory_bounded),
-	H2TEST(test_flush_overlap),
-	H2TEST_END,
+	H2TEST(test_hardlinks),		  H2TEST(test_incompressible_heuristic),
+	H2TEST(test_roundtrip_sizes),	  H2TEST(test_cow_realloc),
+	H2TEST(test_crash_before_header), H2TEST(test_readdir_cookies),
+	H2TEST(test_dirops_errno),	  H2TEST(test_compression_realloc),
+	H2TEST(test_freemap_alloc),	  H2TEST(test_enospc),
+	H2TEST(test_corrupt_block_eio),	  H2TEST(test_prefetch_runs),
+	H2TEST(test_unlink_open),	  H2TEST(test_truncate_holes),
+	H2TEST(test_memory_bounded),	  H2TEST(test_flush_overlap),
+	H2TEST(test_partial_writes),	  H2TEST_END,
 };
 
 int main(void)

@@ -1170,6 +1170,31 @@ static long h2_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 	return err;
 }
 
+/*
+ * llseek: SEEK_DATA/SEEK_HOLE ask the core, after the page cache's dirty
+ * pages (mmap) have reached it; the rest is generic.
+ */
+static loff_t h2_llseek(struct file *file, loff_t off, int whence)
+{
+	struct inode *inode = file_inode(file);
+	u64 res = 0;
+	int err;
+
+	if (whence != SEEK_DATA && whence != SEEK_HOLE)
+		return generic_file_llseek(file, off, whence);
+	if (off < 0)
+		return -ENXIO;
+	inode_lock_shared(inode);
+	err = filemap_write_and_wait(inode->i_mapping);
+	if (err == 0)
+		err = -hammer2_vop_seek(H2_IP(inode), (u64)off,
+					whence == SEEK_HOLE, &res);
+	inode_unlock_shared(inode);
+	if (err)
+		return err;
+	return vfs_setpos(file, (loff_t)res, inode->i_sb->s_maxbytes);
+}
+
 /* Readahead windows of up to 2 MiB: 32 blocks of 64 KiB read as one run. */
 static int h2_file_open(struct inode *inode, struct file *file)
 {
@@ -1182,7 +1207,7 @@ static int h2_file_open(struct inode *inode, struct file *file)
 }
 
 static const struct file_operations h2_file_fops = {
-	.llseek = generic_file_llseek,
+	.llseek = h2_llseek,
 	.read_iter = generic_file_read_iter,
 	.write_iter = h2_file_write_iter,
 	.mmap = generic_file_mmap,
