@@ -203,7 +203,7 @@ suite() {
 	expect_rc 0 "dump" "$H" -f "$IMG" dump
 	cp "$W/out" "$W/dump"
 	sha=$("$H" -f "$IMG" cat /d/f | sha256sum | cut -d' ' -f1)
-	out_has "dump: the root first" '^/ dir 0755 0 0 2 0 - -$'
+	out_has "dump: the root first (2 + one subdirectory)" '^/ dir 0755 0 0 3 0 - -$'
 	out_has "dump: escaped name, mode" "^/a%20b%25c file 0640 0 0 1 10 [0-9a-f]{64} -$"
 	out_has "dump: directory mode and link count" '^/d dir 0750 0 0 3 0 - -$'
 	out_has "dump: device numbers" '^/d/c cdev 0600 0 0 1 0 1,3 -$'
