@@ -11,12 +11,18 @@ static int __init hammer2_module_init(void)
 {
 	int err;
 
-	err = h2_inode_cache_init();
+	err = hammer2_os_linux_init();
 	if (err)
 		return err;
+	err = h2_inode_cache_init();
+	if (err) {
+		hammer2_os_linux_exit();
+		return err;
+	}
 	err = register_filesystem(&hammer2_fs_type);
 	if (err) {
 		h2_inode_cache_destroy();
+		hammer2_os_linux_exit();
 		return err;
 	}
 	hammer2_log("filesystem registered");

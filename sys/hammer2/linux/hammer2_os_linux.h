@@ -58,9 +58,12 @@ void hammer2_assert_fail(const char *expr, const char *file, int line)
 	} while (0)
 
 /*
- * Kernel-only (not part of the seam contract): release the codec
- * workspaces at module exit.  Called by hammer2_module.c.
+ * Kernel-only (not part of the seam contract), called by
+ * hammer2_module.c: create the block buffer caches at module init (0 or
+ * -ENOMEM), release them and the codec workspaces at module exit (after
+ * every device is closed).
  */
+int hammer2_os_linux_init(void);
 void hammer2_os_linux_exit(void);
 
 #endif /* HAMMER2_OS_LINUX_H */
