@@ -224,6 +224,13 @@ struct hammer2_dev {
 	 */
 	uint64_t dirty_bytes;
 	uint64_t dirty_limit; /* frontend flushes past this */
+	/*
+	 * Bytes promised to delayed writes (hammer2_vop_reserve: data in
+	 * the page cache, not yet copied into chains); counted against free
+	 * space like dirty_bytes until hammer2_vop_write_resv or
+	 * hammer2_vop_unreserve gives them back.
+	 */
+	uint64_t resv_bytes;
 
 	/* freemap state */
 	hammer2_off_t heur_base[64];   /* per-class allocation iterators */

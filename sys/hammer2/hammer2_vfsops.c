@@ -63,7 +63,8 @@ static int dev_maybe_flush(hammer2_dev_t *hmp)
  */
 static int dev_reserve(hammer2_dev_t *hmp, uint64_t bytes)
 {
-	uint64_t need = hmp->dirty_bytes + bytes + H2_META_RESERVE;
+	uint64_t need =
+		hmp->dirty_bytes + hmp->resv_bytes + bytes + H2_META_RESERVE;
 	int error;
 
 	if (need <= hammer2_freemap_free_bytes(hmp))
@@ -71,7 +72,8 @@ static int dev_reserve(hammer2_dev_t *hmp, uint64_t bytes)
 	error = hammer2_flush(hmp);
 	if (error)
 		return error;
-	if (bytes + H2_META_RESERVE > hammer2_freemap_free_bytes(hmp))
+	if (hmp->resv_bytes + bytes + H2_META_RESERVE >
+	    hammer2_freemap_free_bytes(hmp))
 		return HAMMER2_ERROR_ENOSPC;
 	return 0;
 }
@@ -80,17 +82,22 @@ static int dev_reserve(hammer2_dev_t *hmp, uint64_t bytes)
  * Start a modifying operation: take the device lock, refuse a read-only or
  * broken device, and reserve 'bytes' (0: no reservation, for operations
  * that free space).  The lock is held on return whatever the result; the
- * caller ends with dev_unlock().
+ * caller ends with dev_unlock().  dev_check_modify is the same for a
+ * caller that holds the lock already.
  */
-static int dev_enter_modify(hammer2_dev_t *hmp, uint64_t bytes)
+static int dev_check_modify(hammer2_dev_t *hmp, uint64_t bytes)
 {
-	int error;
+	int error = dev_writable(hmp);
 
-	dev_lock(hmp);
-	error = dev_writable(hmp);
 	if (error == 0 && bytes)
 		error = dev_reserve(hmp, bytes);
 	return error;
+}
+
+static int dev_enter_modify(hammer2_dev_t *hmp, uint64_t bytes)
+{
+	dev_lock(hmp);
+	return dev_check_modify(hmp, bytes);
 }
 
 /* ---------------- device ---------------- */
@@ -445,12 +452,13 @@ int hammer2_vfs_sync(hammer2_dev_t *hmp)
 int hammer2_vfs_statfs(hammer2_pfs_t *pmp, struct hammer2_statfs *st)
 {
 	hammer2_dev_t *hmp = pmp->hmp;
-	uint64_t free;
+	uint64_t free, used;
 
 	dev_lock(hmp);
 	free = hammer2_freemap_free_bytes(hmp);
 	st->total_bytes = hmp->voldata.allocator_size;
-	st->free_bytes = free > hmp->dirty_bytes ? free - hmp->dirty_bytes : 0;
+	used = hmp->dirty_bytes + hmp->resv_bytes;
+	st->free_bytes = free > used ? free - used : 0;
 	st->block_size = HAMMER2_PBUFSIZE;
 	st->files = pmp->iroot->chain->bref.embed.stats.inode_count + 1;
 	st->namelen = 255;
@@ -610,14 +618,55 @@ ssize_t hammer2_vop_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 	return n;
 }
 
+/* Give back up to bytes of the delayed-write reservation (device lock). */
+static void dev_unreserve(hammer2_dev_t *hmp, uint64_t bytes)
+{
+	hmp->resv_bytes -= H2_MIN(bytes, hmp->resv_bytes);
+}
+
+int hammer2_vop_reserve(hammer2_inode_t *ip, uint64_t bytes)
+{
+	hammer2_dev_t *hmp = ip->pmp->hmp;
+	int error;
+
+	error = dev_enter_modify(hmp, bytes);
+	if (error == 0)
+		hmp->resv_bytes += bytes;
+	return dev_unlock(hmp, error);
+}
+
+void hammer2_vop_unreserve(hammer2_inode_t *ip, uint64_t bytes)
+{
+	hammer2_dev_t *hmp = ip->pmp->hmp;
+
+	dev_lock(hmp);
+	dev_unreserve(hmp, bytes);
+	dev_unlock(hmp, 0);
+}
+
 ssize_t hammer2_vop_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			     hammer2_copy_fn fn, void *arg)
 {
+	return hammer2_vop_write_resv(ip, off, len, fn, arg, 0);
+}
+
+ssize_t hammer2_vop_write_resv(hammer2_inode_t *ip, uint64_t off, size_t len,
+			       hammer2_copy_fn fn, void *arg, uint64_t resv)
+{
 	hammer2_dev_t *hmp = ip->pmp->hmp;
+	uint64_t need;
 	ssize_t n;
 	int error;
 
-	error = dev_enter_modify(hmp, len + HAMMER2_PBUFSIZE);
+	dev_lock(hmp);
+	/*
+	 * The reservation is this data's room, checked (with the metadata
+	 * reserve) when it was made: hand it over atomically and check only
+	 * what it does not cover.
+	 */
+	need = len + HAMMER2_PBUFSIZE;
+	dev_unreserve(hmp, resv);
+	error = dev_check_modify(hmp, resv >= need ? 0 : need - resv);
 	if (error)
 		return -(ssize_t)dev_unlock(hmp, error);
 	n = hammer2_file_write_cb(ip, off, len, fn, arg);

@@ -154,6 +154,24 @@ ssize_t hammer2_vop_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 ssize_t hammer2_vop_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			     hammer2_copy_fn fn, void *arg);
 /*
+ * Delayed writes (the Linux page cache): hammer2_vop_reserve promises
+ * 'bytes' of free space to data that will be written later, so that a
+ * full volume fails the write(2) rather than the writeback.  Reserve the
+ * data's length plus HAMMER2_PBUFSIZE (one logical block of copy-on-write
+ * per call).  Reservations count against free space (statfs, every later
+ * reservation) until hammer2_vop_write_resv converts 'resv' bytes of them
+ * into the buffered data it writes (atomically: the room cannot be taken
+ * by another writer in between), or hammer2_vop_unreserve gives them back
+ * (data that will not be written; more than is reserved is clamped).
+ * reserve: ENOSPC (after one flush to reclaim queued frees), EROFS, EIO.
+ * write_resv: as hammer2_vop_write_cb; the reservation is consumed even
+ * when it fails.
+ */
+int hammer2_vop_reserve(hammer2_inode_t *ip, uint64_t bytes);
+void hammer2_vop_unreserve(hammer2_inode_t *ip, uint64_t bytes);
+ssize_t hammer2_vop_write_resv(hammer2_inode_t *ip, uint64_t off, size_t len,
+			       hammer2_copy_fn fn, void *arg, uint64_t resv);
+/*
  * lseek(2) SEEK_DATA (hole 0) or SEEK_HOLE (hole 1) from byte off: the
  * offset found in *resp.  Data and holes are told apart per 64 KiB
  * logical block (a block that exists is data); EOF is a hole.  Errors:

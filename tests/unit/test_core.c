@@ -616,6 +616,99 @@ static void test_enospc(void)
 	rd_free(rd);
 }
 
+/* hammer2_copy_fn for writes from one buffer holding file bytes from off. */
+struct copy_src {
+	const uint8_t *buf;
+	uint64_t off;
+};
+
+static void copy_in(void *arg, uint64_t foff, uint8_t *kbuf, size_t n)
+{
+	struct copy_src *m = arg;
+
+	memcpy(kbuf, m->buf + (foff - m->off), n);
+}
+
+/*
+ * Delayed-write reservations (the kernel's write(2) path): a reservation
+ * counts against free space (statfs, later reservations) until
+ * write_resv hands it over or unreserve gives it back; a full volume
+ * refuses the reservation with ENOSPC before any data is buffered, and
+ * reserved room is always there for the writeback that consumes it.
+ */
+static void test_delayed_reserve(void)
+{
+	struct hammer2_statfs st0, st1;
+	struct ramdisk *rd;
+	uint8_t *buf = malloc(1 << 20);
+	hammer2_inode_t *ip, *ip2;
+	struct copy_src m;
+	uint64_t got = 0, chunk = 1ULL << 20, resv;
+	struct fs fs;
+	int error;
+
+	rd = fs_new(&fs, "-c none");
+	ip = mkfile(fs.root, "a", HAMMER2_OBJTYPE_REGFILE);
+	ip2 = mkfile(fs.root, "b", HAMMER2_OBJTYPE_REGFILE);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_statfs(fs.pmp, &st0), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_reserve(ip, 10 << 20), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_statfs(fs.pmp, &st1), 0);
+	CU_ASSERT_EQUAL(st0.free_bytes - st1.free_bytes, 10 << 20);
+	hammer2_vop_unreserve(ip, 10 << 20);
+	CU_ASSERT_EQUAL(hammer2_vfs_statfs(fs.pmp, &st1), 0);
+	CU_ASSERT_EQUAL(st1.free_bytes, st0.free_bytes);
+	hammer2_vop_unreserve(ip, 1 << 20); /* more than reserved: clamped */
+	CU_ASSERT_EQUAL(hammer2_vfs_statfs(fs.pmp, &st1), 0);
+	CU_ASSERT_EQUAL(st1.free_bytes, st0.free_bytes);
+
+	/* reserve the whole volume in chunks: it ends in ENOSPC */
+	while ((error = hammer2_vop_reserve(ip, chunk + HAMMER2_PBUFSIZE)) == 0)
+		got += chunk;
+	CU_ASSERT_EQUAL(error, ENOSPC);
+	CU_ASSERT(got > st0.free_bytes / 2 && got <= st0.free_bytes);
+	/* nobody else gets the room meanwhile */
+	fill(buf, 1 << 20, 9, 0);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip2, buf, 1 << 20, 0), -ENOSPC);
+	CU_ASSERT_EQUAL(hammer2_vop_reserve(ip2, chunk + HAMMER2_PBUFSIZE),
+			ENOSPC);
+	/* the reserved writes all go in, each handing its room over */
+	for (resv = 0; resv < got; resv += chunk) {
+		m.buf = buf;
+		m.off = resv;
+		fill(buf, chunk, 10, resv);
+		CU_ASSERT_EQUAL_FATAL(
+			hammer2_vop_write_resv(ip, resv, chunk, copy_in, &m,
+					       chunk + HAMMER2_PBUFSIZE),
+			(ssize_t)chunk);
+	}
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	for (uint64_t o = 0; o < got; o += got / 4) {
+		uint8_t *want = malloc(1 << 20);
+
+		o &= ~((1ULL << 20) - 1);
+		fill(want, 1 << 20, 10, o);
+		CU_ASSERT_EQUAL(hammer2_vop_read(ip, buf, 1 << 20, o), 1 << 20);
+		CU_ASSERT(memcmp(buf, want, 1 << 20) == 0);
+		free(want);
+	}
+	/* the data took its room; the per-call block of slack came back */
+	CU_ASSERT_EQUAL(hammer2_vfs_statfs(fs.pmp, &st1), 0);
+	CU_ASSERT(st1.free_bytes + got <= st0.free_bytes);
+	CU_ASSERT(st1.free_bytes >= (got / chunk) * HAMMER2_PBUFSIZE / 2);
+	hammer2_inode_drop(ip);
+	hammer2_inode_drop(ip2);
+	CU_ASSERT_EQUAL(hammer2_vop_remove(fs.root, "a", 1), 0);
+	/* frees are applied by the flush after the one that drops them */
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_statfs(fs.pmp, &st1), 0);
+	CU_ASSERT(st1.free_bytes + (1 << 20) >= st0.free_bytes);
+	fs_umount(&fs);
+	free(buf);
+	rd_free(rd);
+}
+
 /* A flipped byte in a data block gives EIO, never a crash. */
 static void test_corrupt_block_eio(void)
 {
@@ -1112,15 +1205,25 @@ static void test_hardlinks(void)
 }
 
 static const h2test_t tests[] = {
-	H2TEST(test_hardlinks),		  H2TEST(test_incompressible_heuristic),
-	H2TEST(test_roundtrip_sizes),	  H2TEST(test_cow_realloc),
-	H2TEST(test_crash_before_header), H2TEST(test_readdir_cookies),
-	H2TEST(test_dirops_errno),	  H2TEST(test_compression_realloc),
-	H2TEST(test_freemap_alloc),	  H2TEST(test_enospc),
-	H2TEST(test_corrupt_block_eio),	  H2TEST(test_prefetch_runs),
-	H2TEST(test_unlink_open),	  H2TEST(test_truncate_holes),
-	H2TEST(test_memory_bounded),	  H2TEST(test_flush_overlap),
-	H2TEST(test_partial_writes),	  H2TEST_END,
+	H2TEST(test_hardlinks),
+	H2TEST(test_incompressible_heuristic),
+	H2TEST(test_roundtrip_sizes),
+	H2TEST(test_cow_realloc),
+	H2TEST(test_crash_before_header),
+	H2TEST(test_readdir_cookies),
+	H2TEST(test_dirops_errno),
+	H2TEST(test_compression_realloc),
+	H2TEST(test_freemap_alloc),
+	H2TEST(test_enospc),
+	H2TEST(test_corrupt_block_eio),
+	H2TEST(test_prefetch_runs),
+	H2TEST(test_unlink_open),
+	H2TEST(test_truncate_holes),
+	H2TEST(test_memory_bounded),
+	H2TEST(test_flush_overlap),
+	H2TEST(test_partial_writes),
+	H2TEST(test_delayed_reserve),
+	H2TEST_END,
 };
 
 int main(void)

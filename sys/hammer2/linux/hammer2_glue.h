@@ -69,9 +69,18 @@ struct h2_sb_info {
 	char label[HAMMER2_INODE_MAXNAME + 1];
 };
 
-/* In-memory inode: the VFS inode and its core inode (one reference). */
+/*
+ * In-memory inode: the VFS inode and its core inode (one reference).
+ * resv: bytes of the core's delayed-write reservation held for this
+ * inode's dirty page-cache data (hammer2_vnops.c); writers: write(2)
+ * calls between their reservation and the end of their copy.  Both under
+ * resv_lock.
+ */
 struct h2_inode_info {
 	hammer2_inode_t *ip;
+	spinlock_t resv_lock;
+	u64 resv;
+	int writers;
 	struct inode vfs_inode;
 };
 
@@ -93,6 +102,7 @@ static inline hammer2_inode_t *H2_IP(struct inode *inode)
 /* hammer2_vnops.c */
 struct inode *h2_iget(struct super_block *sb, hammer2_inode_t *ip);
 int h2_write_inode_times(struct inode *inode);
+void h2_resv_release_all(struct inode *inode);
 int h2_inode_cache_init(void);
 void h2_inode_cache_destroy(void);
 extern struct kmem_cache *h2_inode_cachep;

@@ -183,6 +183,9 @@ static struct inode *h2_alloc_inode(struct super_block *sb)
 	if (hi == NULL)
 		return NULL;
 	hi->ip = NULL;
+	spin_lock_init(&hi->resv_lock);
+	hi->resv = 0;
+	hi->writers = 0;
 	return &hi->vfs_inode;
 }
 
@@ -202,6 +205,7 @@ static void h2_evict_inode(struct inode *inode)
 
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
+	h2_resv_release_all(inode); /* dirty pages of an unlinked file */
 	if (ip) {
 		H2_I(inode)->ip = NULL;
 		ip->vfs_private = NULL;

@@ -14,12 +14,15 @@
  * ctime on link/unlink/rename, media usage), refreshed after each
  * directory operation and in getattr.
  *
- * Regular files go through the page cache.  write(2) is write-through:
- * the pages it dirtied are copied into the core (hammer2_vop_write, which
- * reserves space and buffers the data in chains until a flush) before it
- * returns, so a full volume fails write(2) with ENOSPC instead of losing
- * data at writeback.  Pages dirtied through mmap are copied at writeback
- * (writepage).  The core writes to disk at flush: every 5 s (the
+ * Regular files go through the page cache with delayed copies: write(2)
+ * reserves room for its data in the core first (hammer2_vop_reserve: the
+ * length plus one 64 KiB block), so a full volume fails write(2) with
+ * ENOSPC instead of losing data at writeback; then it only dirties pages.
+ * Writeback (writepages, in the kernel's flusher threads or at fsync)
+ * copies dirty pages into the core's chains, handing the reservation over
+ * (hammer2_vop_write_resv), so the writer's thread does not pay for that
+ * copy.  Pages dirtied through mmap are copied at writeback too, without
+ * a reservation.  The core writes to disk at flush: every 5 s (the
  * per-device flusher), at fsync/sync/unmount, or when it has buffered too
  * much.
  *
@@ -692,6 +695,96 @@ static const char *h2_get_link(struct dentry *dentry, struct inode *inode,
 	return buf;
 }
 
+/* ---------------- delayed-write reservations ---------------- */
+
+/* Take up to n bytes of the inode's reservation, to hand to the core. */
+static u64 h2_resv_take(struct inode *inode, u64 n)
+{
+	struct h2_inode_info *hi = H2_I(inode);
+	u64 t;
+
+	spin_lock(&hi->resv_lock);
+	t = min(n, hi->resv);
+	hi->resv -= t;
+	spin_unlock(&hi->resv_lock);
+	return t;
+}
+
+/* Give up to n bytes of the inode's reservation back to the core. */
+static void h2_resv_put(struct inode *inode, u64 n)
+{
+	u64 t = h2_resv_take(inode, n);
+
+	if (t && H2_IP(inode))
+		hammer2_vop_unreserve(H2_IP(inode), t);
+}
+
+/*
+ * Writeback hands over a run's length plus one block per run, so writes
+ * that overlapped dirty pages leave some reservation behind.  Once no
+ * page is dirty and no write(2) is between its reservation and the end of
+ * its copy (writers), everything still reserved belongs to data already
+ * in the core: give it all back.
+ */
+static void h2_resv_settle(struct inode *inode)
+{
+	struct h2_inode_info *hi = H2_I(inode);
+	bool idle;
+
+	spin_lock(&hi->resv_lock);
+	idle = hi->writers == 0 &&
+	       !mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY);
+	spin_unlock(&hi->resv_lock);
+	if (idle)
+		h2_resv_put(inode, U64_MAX);
+}
+
+/* Eviction: nothing of the inode is left to write. */
+void h2_resv_release_all(struct inode *inode)
+{
+	h2_resv_put(inode, U64_MAX);
+}
+
+/*
+ * Reserve want bytes for a write(2) (i_rwsem held) and count the caller
+ * in writers (h2_resv_done ends that).  A full volume first gets this
+ * inode's dirty pages written back and its leftover reservation returned,
+ * then one more try.  0 or -errno (ENOSPC, EROFS, EIO).
+ */
+static int h2_resv_begin(struct inode *inode, u64 want)
+{
+	struct h2_inode_info *hi = H2_I(inode);
+	int err;
+
+	err = -hammer2_vop_reserve(H2_IP(inode), want);
+	if (err == -ENOSPC) {
+		filemap_write_and_wait(inode->i_mapping);
+		h2_resv_settle(inode);
+		err = -hammer2_vop_reserve(H2_IP(inode), want);
+	}
+	if (err)
+		return err;
+	spin_lock(&hi->resv_lock);
+	hi->resv += want;
+	hi->writers++;
+	spin_unlock(&hi->resv_lock);
+	return 0;
+}
+
+/* The write(2) copied used of the want bytes it reserved. */
+static void h2_resv_done(struct inode *inode, u64 want, u64 used)
+{
+	struct h2_inode_info *hi = H2_I(inode);
+
+	spin_lock(&hi->resv_lock);
+	hi->writers--;
+	spin_unlock(&hi->resv_lock);
+	if (used == 0)
+		h2_resv_put(inode, want);
+	else if (used + HAMMER2_PBUFSIZE < want)
+		h2_resv_put(inode, want - used - HAMMER2_PBUFSIZE);
+}
+
 /* ---------------- the page cache ---------------- */
 
 /*
@@ -921,9 +1014,11 @@ static void h2_wb_submit(struct h2_wb *wb)
 		end += folio_size(r->folios[i]);
 	end = min(end, isize);
 	if (end > r->pos)
-		n = hammer2_vop_write_cb(H2_IP(wb->inode), (u64)r->pos,
-					 (size_t)(end - r->pos), h2_run_drain,
-					 r);
+		n = hammer2_vop_write_resv(
+			H2_IP(wb->inode), (u64)r->pos, (size_t)(end - r->pos),
+			h2_run_drain, r,
+			h2_resv_take(wb->inode,
+				     (u64)(end - r->pos) + HAMMER2_PBUFSIZE));
 	if (n >= 0 && n != end - r->pos && end > r->pos)
 		n = -EIO;
 	if (n < 0) {
@@ -982,6 +1077,7 @@ static int h2_writepages(struct address_space *mapping,
 	if (err == 0)
 		err = wb->err;
 	kfree(wb);
+	h2_resv_settle(mapping->host);
 	return err;
 }
 
@@ -1082,19 +1178,17 @@ static const struct address_space_operations h2_aops = {
 /* ---------------- files ---------------- */
 
 /*
- * write(2): buffered write, then the written range is copied into the
- * core before returning (see the file comment).  If the core refuses it
- * (ENOSPC, EIO), the write is undone as far as possible: the size goes
- * back and the range's cached pages are dropped so that reads come from
- * the core again; the error is returned.
+ * write(2): reserve room in the core for the data (ENOSPC, EROFS and EIO
+ * are reported here, before anything changes), then a buffered write into
+ * the page cache; writeback copies it into the core (see the file
+ * comment).
  */
 static ssize_t h2_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
 	struct inode *inode = file_inode(file);
-	struct address_space *mapping = file->f_mapping;
-	loff_t pos, osize;
 	ssize_t ret;
+	u64 want;
 	int err;
 
 	iocb->ki_flags &= ~IOCB_DIRECT; /* no O_DIRECT (no direct_IO) */
@@ -1102,22 +1196,14 @@ static ssize_t h2_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	ret = generic_write_checks(iocb, from);
 	if (ret <= 0)
 		goto out;
-	pos = iocb->ki_pos;
-	osize = i_size_read(inode);
-	ret = __generic_file_write_iter(iocb, from);
-	if (ret <= 0)
-		goto out;
-	err = filemap_write_and_wait_range(mapping, pos, pos + ret - 1);
+	want = (u64)ret + HAMMER2_PBUFSIZE;
+	err = h2_resv_begin(inode, want);
 	if (err) {
-		if (i_size_read(inode) > osize) {
-			truncate_setsize(inode, osize);
-			hammer2_vop_truncate(H2_IP(inode), (u64)osize);
-		}
-		invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT,
-					      (pos + ret - 1) >> PAGE_SHIFT);
-		iocb->ki_pos = pos;
 		ret = err;
+		goto out;
 	}
+	ret = __generic_file_write_iter(iocb, from);
+	h2_resv_done(inode, want, ret > 0 ? (u64)ret : 0);
 out:
 	inode_unlock(inode);
 	if (ret > 0)
