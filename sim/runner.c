@@ -136,6 +136,10 @@ static int do_mount(struct run *r)
 	 * overwrites meet blocks that are not in memory */
 	if (r->o->seed % 4 == 3)
 		r->hmp->lru_limit = 16;
+	/* and every fourth other seed keeps no clean file data, as the
+	 * kernel module does (its page cache has it) */
+	if (r->o->seed % 4 == 1)
+		r->hmp->drop_clean_data = 1;
 	e = hammer2_pfs_mount(r->hmp, "DATA", &r->pmp);
 	if (e) {
 		r->hmp->rdonly = 1;

@@ -217,6 +217,13 @@ struct hammer2_dev {
 	long lru_count;
 	long lru_limit;
 	/*
+	 * Keep no file data in clean chains (the Linux page cache has it):
+	 * a DATA chain that is clean, unreferenced and written gives its
+	 * buffer back at once, so buffers are recycled instead of cached
+	 * twice.  Set by the caller after hammer2_dev_open; 0 by default.
+	 */
+	int drop_clean_data;
+	/*
 	 * Worst-case bytes the next flush allocates: each chain it will
 	 * rewrite (modified ones and their ancestors) counted once, a block
 	 * under 16 KiB as a whole 16 KiB chunk.  The frontend reserves
@@ -401,6 +408,11 @@ void hammer2_chain_ref(hammer2_chain_t *chain);
 /* A flushed chain may now be evictable: put it on the LRU if so. */
 void hammer2_chain_settle(hammer2_chain_t *chain);
 void hammer2_chain_drop(hammer2_chain_t *chain);
+/*
+ * With hmp->drop_clean_data: free the data of a clean, unreferenced DATA
+ * chain that no write holds (it is read again when needed).  Device lock.
+ */
+void hammer2_chain_drop_clean_data(hammer2_chain_t *chain);
 
 /*
  * Find the first leaf chain (not INDIRECT/FREEMAP_NODE) under parent whose

@@ -146,12 +146,31 @@ static int chain_evictable(hammer2_chain_t *chain)
 		  HAMMER2_CHAIN_IOBUSY));
 }
 
+/*
+ * hmp->drop_clean_data: free the buffer of an evictable DATA chain (it
+ * becomes unloaded; a later access reads the block again).  Not while a
+ * flush is queueing writes (flush_tid set): a chain settled there lends
+ * its buffer to the queue, which hands it back by
+ * hammer2_chain_drop_clean_data after the write.
+ */
+void hammer2_chain_drop_clean_data(hammer2_chain_t *chain)
+{
+	if (!chain->hmp->drop_clean_data || chain->hmp->flush_tid ||
+	    chain->bref.type != HAMMER2_BREF_TYPE_DATA || chain->data == NULL ||
+	    !chain_evictable(chain) || (chain->flags & HAMMER2_CHAIN_PARTIAL))
+		return;
+	hammer2_free(chain->data);
+	chain->data = NULL;
+	chain->bytes = 0;
+}
+
 static void lru_maybe_add(hammer2_chain_t *chain)
 {
 	hammer2_dev_t *hmp = chain->hmp;
 
 	if ((chain->flags & HAMMER2_CHAIN_ONLRU) || !chain_evictable(chain))
 		return;
+	hammer2_chain_drop_clean_data(chain);
 	chain->flags |= HAMMER2_CHAIN_ONLRU;
 	chain->lru_next = NULL;
 	chain->lru_prev = hmp->lru_tail;

@@ -210,8 +210,12 @@ static void flush_wq_lend(hammer2_dev_t *hmp)
 	}
 }
 
-/* Empty the written queue: lenders get their buffers back (device lock). */
-static void flush_wq_release(hammer2_dev_t *hmp)
+/*
+ * Empty the written queue: lenders get their buffers back, or with
+ * hmp->drop_clean_data give clean file data up once it is on the media
+ * (written: the writes succeeded).  Device lock.
+ */
+static void flush_wq_release(hammer2_dev_t *hmp, int written)
 {
 	size_t i;
 
@@ -221,6 +225,8 @@ static void flush_wq_release(hammer2_dev_t *hmp)
 		if (w->chain) {
 			w->chain->flags &= ~HAMMER2_CHAIN_IOBUSY;
 			w->chain->wqi = 0;
+			if (written)
+				hammer2_chain_drop_clean_data(w->chain);
 		}
 		if (!w->borrowed)
 			hammer2_free(w->data);
@@ -530,7 +536,7 @@ int hammer2_flush(hammer2_dev_t *hmp)
 	hammer2_mtx_lock(&hmp->lock);
 	hammer2_free(hdr);
 	/* written, or never to be (EIO: the device is broken from now on) */
-	flush_wq_release(hmp);
+	flush_wq_release(hmp, error == 0);
 	if (error == 0)
 		hmp->volhdrno = next;
 	hmp->flush_busy = 0;

@@ -152,6 +152,21 @@ static int block_comp(hammer2_inode_t *ip, uint64_t lbase)
 	return comp;
 }
 
+/* Is the DATA chain at lbase cached with its data? (-1: hole) */
+static int block_loaded(hammer2_inode_t *ip, uint64_t lbase)
+{
+	hammer2_chain_t *chain;
+	int error, loaded = -1;
+
+	chain = hammer2_chain_lookup(ip->chain, lbase, lbase + 0xFFFF,
+				     HAMMER2_LOOKUP_NODATA, &error);
+	if (chain) {
+		loaded = chain->data != NULL;
+		hammer2_chain_drop(chain);
+	}
+	return loaded;
+}
+
 /* ---------------- tests ---------------- */
 
 /* Files of many sizes survive a remount bit for bit. */
@@ -614,6 +629,58 @@ static void test_enospc(void)
 	fs_umount(&fs);
 	free(buf);
 	rd_free(rd);
+}
+
+/*
+ * hmp->drop_clean_data (the kernel: file data lives in the page cache):
+ * written file data leaves the chain cache after its flush (dirty data
+ * stays), reads and read-modify-writes load it again from the media, and
+ * the contents are the same as with the data cached, also after a
+ * remount.
+ */
+static void test_drop_clean_data(void)
+{
+	uint8_t *buf = malloc(300000);
+	hammer2_inode_t *ip;
+	struct ramdisk *rd;
+	uint64_t reads;
+	struct fs fs;
+
+	for (int drop = 0; drop < 2; drop++) {
+		rd = fs_new(&fs, "-c none");
+		fs.hmp->drop_clean_data = drop;
+		ip = mkfile(fs.root, "f", HAMMER2_OBJTYPE_REGFILE);
+		fill(buf, 300000, 11, 0);
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 300000, 0), 300000);
+		CU_ASSERT_EQUAL(block_loaded(ip, 0), 1); /* dirty: kept */
+		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		CU_ASSERT_EQUAL(block_loaded(ip, 0), !drop);
+		CU_ASSERT_EQUAL(block_loaded(ip, 4 << 16), !drop);
+		/* reads go to the media only when the data was dropped */
+		reads = rd->reads;
+		CU_ASSERT(check_content(ip, 300000, 11));
+		CU_ASSERT_EQUAL(rd->reads > reads, drop);
+		CU_ASSERT_EQUAL(block_loaded(ip, 65536), !drop);
+		/* an unaligned overwrite reads the block it changes */
+		fill(buf, 1000, 11, 70000);
+		buf[0] ^= 0xFF;
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 1000, 70000), 1000);
+		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		buf[0] ^= 0xFF;
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 1000, 70000), 1000);
+		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		CU_ASSERT(check_content(ip, 300000, 11));
+		hammer2_inode_drop(ip);
+		/* and after a remount */
+		CU_ASSERT_EQUAL(fs_umount(&fs), 0);
+		CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+		CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "f", 1, &ip), 0);
+		CU_ASSERT(check_content(ip, 300000, 11));
+		hammer2_inode_drop(ip);
+		fs_umount(&fs);
+		rd_free(rd);
+	}
+	free(buf);
 }
 
 /* hammer2_copy_fn for writes from one buffer holding file bytes from off. */
@@ -1205,25 +1272,16 @@ static void test_hardlinks(void)
 }
 
 static const h2test_t tests[] = {
-	H2TEST(test_hardlinks),
-	H2TEST(test_incompressible_heuristic),
-	H2TEST(test_roundtrip_sizes),
-	H2TEST(test_cow_realloc),
-	H2TEST(test_crash_before_header),
-	H2TEST(test_readdir_cookies),
-	H2TEST(test_dirops_errno),
-	H2TEST(test_compression_realloc),
-	H2TEST(test_freemap_alloc),
-	H2TEST(test_enospc),
-	H2TEST(test_corrupt_block_eio),
-	H2TEST(test_prefetch_runs),
-	H2TEST(test_unlink_open),
-	H2TEST(test_truncate_holes),
-	H2TEST(test_memory_bounded),
-	H2TEST(test_flush_overlap),
-	H2TEST(test_partial_writes),
-	H2TEST(test_delayed_reserve),
-	H2TEST_END,
+	H2TEST(test_hardlinks),		  H2TEST(test_incompressible_heuristic),
+	H2TEST(test_roundtrip_sizes),	  H2TEST(test_cow_realloc),
+	H2TEST(test_crash_before_header), H2TEST(test_readdir_cookies),
+	H2TEST(test_dirops_errno),	  H2TEST(test_compression_realloc),
+	H2TEST(test_freemap_alloc),	  H2TEST(test_enospc),
+	H2TEST(test_corrupt_block_eio),	  H2TEST(test_prefetch_runs),
+	H2TEST(test_unlink_open),	  H2TEST(test_truncate_holes),
+	H2TEST(test_memory_bounded),	  H2TEST(test_flush_overlap),
+	H2TEST(test_partial_writes),	  H2TEST(test_delayed_reserve),
+	H2TEST(test_drop_clean_data),	  H2TEST_END,
 };
 
 int main(void)

@@ -130,6 +130,8 @@ static int h2_dev_get(struct block_device *bdev, bool rw, struct h2_dev **devp)
 		kfree(dev);
 		return err;
 	}
+	/* file data lives in the page cache: chains need not keep a copy */
+	dev->hmp->drop_clean_data = 1;
 	list_add(&dev->list, &h2_devs);
 found:
 	dev->refs++;
