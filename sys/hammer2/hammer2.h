@@ -387,6 +387,13 @@ int hammer2_chain_partial_ok(hammer2_chain_t *chain, uint32_t boff, uint32_t n,
  * hammer2_chain_partial_mark.  Errors: ENOMEM.
  */
 int hammer2_chain_modify_partial(hammer2_chain_t *chain);
+/*
+ * Modify an unloaded (not PARTIAL) DATA chain whose whole contents a
+ * write replaces: a buffer of bytes (its new logical size, 1 KiB..64 KiB)
+ * is allocated, not read; the caller must write all of it before the
+ * device lock is released.  Errors: ENOMEM.
+ */
+int hammer2_chain_modify_replace(hammer2_chain_t *chain, uint32_t bytes);
 /* Units [boff, boff + n) of a PARTIAL chain are now valid. */
 void hammer2_chain_partial_mark(hammer2_chain_t *chain, uint32_t boff,
 				uint32_t n);

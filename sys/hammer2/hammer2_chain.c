@@ -575,6 +575,19 @@ int hammer2_chain_modify(hammer2_chain_t *chain)
 }
 
 /* See hammer2.h. */
+int hammer2_chain_modify_replace(hammer2_chain_t *chain, uint32_t bytes)
+{
+	H2_ASSERT(chain->bref.type == HAMMER2_BREF_TYPE_DATA &&
+		  chain->data == NULL &&
+		  !(chain->flags & HAMMER2_CHAIN_PARTIAL));
+	chain->data = hammer2_alloc_raw(bytes);
+	if (chain->data == NULL)
+		return HAMMER2_ERROR_ENOMEM;
+	chain->bytes = bytes;
+	return chain_modify(chain, 0);
+}
+
+/* See hammer2.h. */
 int hammer2_chain_partial_ok(hammer2_chain_t *chain, uint32_t boff, uint32_t n,
 			     uint32_t need)
 {

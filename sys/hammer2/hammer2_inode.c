@@ -965,6 +965,16 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			if (error)
 				return -error;
 			created = 1;
+		} else if (boff == 0 && chain->data == NULL &&
+			   !(chain->flags & HAMMER2_CHAIN_PARTIAL) &&
+			   (n == need || pos + n >= nsize)) {
+			/* the whole block, up to EOF: the old one is not read */
+			error = hammer2_chain_modify_replace(chain, need);
+			if (error) {
+				hammer2_chain_drop(chain);
+				return -error;
+			}
+			h2_memset(chain->data + n, 0, need - n);
 		} else if (hammer2_chain_partial_ok(chain, boff, n, need)) {
 			/* whole 4 KiB units: no read of the old block */
 			error = hammer2_chain_modify_partial(chain);

@@ -670,12 +670,27 @@ static void test_drop_clean_data(void)
 		CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 1000, 70000), 1000);
 		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
 		CU_ASSERT(check_content(ip, 300000, 11));
+		/* rewriting whole blocks (the last one up to an unaligned
+		 * EOF) reads nothing back, dropped data or not */
+		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		fill(buf, 300000, 12, 0);
+		reads = rd->reads;
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 65536, 0), 65536);
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf + 262144,
+						  300000 - 262144, 262144),
+				300000 - 262144);
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf + 65536, 196608,
+						  65536),
+				196608);
+		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		CU_ASSERT_EQUAL(rd->reads, reads);
+		CU_ASSERT(check_content(ip, 300000, 12));
 		hammer2_inode_drop(ip);
 		/* and after a remount */
 		CU_ASSERT_EQUAL(fs_umount(&fs), 0);
 		CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
 		CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "f", 1, &ip), 0);
-		CU_ASSERT(check_content(ip, 300000, 11));
+		CU_ASSERT(check_content(ip, 300000, 12));
 		hammer2_inode_drop(ip);
 		fs_umount(&fs);
 		rd_free(rd);
