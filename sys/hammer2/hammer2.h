@@ -206,6 +206,15 @@ struct hammer2_dev {
 	int rdonly;
 	hammer2_volume_data_t voldata; /* in-memory volume header */
 	int volhdrno;		       /* copy the header was read from */
+	/*
+	 * A flush changes only the first 4 KiB of the 64 KiB header and the
+	 * CRC in its last 4 KiB.  volhdr_mid holds bytes [4 KiB, 60 KiB) as
+	 * they are on the media of every copy in the volhdr_same bit mask:
+	 * those copies get the two changed pieces written, the others the
+	 * whole header (hammer2_flush.c).
+	 */
+	uint8_t *volhdr_mid;
+	unsigned volhdr_same;
 	uint64_t volu_size;
 	hammer2_chain_t vchain; /* VOLUME pseudo-chain (sroot_blockset) */
 	hammer2_chain_t fchain; /* FREEMAP pseudo-chain (freemap_blockset) */

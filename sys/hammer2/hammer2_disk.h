@@ -430,6 +430,13 @@ typedef struct hammer2_volume_data hammer2_volume_data_t;
 #define HAMMER2_VOL_VERSION_DEFAULT HAMMER2_VOL_VERSION_MULTI_VOLUMES
 #define HAMMER2_VOL_VERSION_WIP 3
 #define HAMMER2_NUM_VOLHDRS 4
+/*
+ * What a commit changes in a header copy (not a format fact: our
+ * layout of hammer2_volume_data above): sectors 0-7 (tids, allocator,
+ * the two blocksets) and the last 4 KiB (icrc_volheader at 0xFFFC).
+ */
+#define HAMMER2_VOLUME_HEAD_BYTES 0x1000
+#define HAMMER2_VOLUME_TAIL_OFF 0xF000
 
 /* fstype uuid of a HAMMER2 volume. */
 #define HAMMER2_UUID_STRING "5cbb9ad1-862d-11dc-a94d-01301bb8a9f5"

@@ -438,23 +438,60 @@ static int flush_next_volhdr(hammer2_dev_t *hmp, int cur)
 }
 
 /*
+ * Can the header copy into slot next be written as its two changing
+ * pieces (hammer2.h, volhdr_mid)?  Its middle must be on that copy's media
+ * already.  A header whose middle changed in memory makes every copy
+ * stale.  Device lock.
+ */
+static int flush_volhdr_pieces(hammer2_dev_t *hmp,
+			       const hammer2_volume_data_t *hdr, int next)
+{
+	const size_t mid = HAMMER2_VOLUME_TAIL_OFF - HAMMER2_VOLUME_HEAD_BYTES;
+	const uint8_t *m = (const uint8_t *)hdr + HAMMER2_VOLUME_HEAD_BYTES;
+
+	if (hmp->volhdr_mid == NULL)
+		return 0;
+	if (h2_memcmp(hmp->volhdr_mid, m, mid)) {
+		h2_memcpy(hmp->volhdr_mid, m, mid);
+		hmp->volhdr_same = 0;
+	}
+	return (hmp->volhdr_same >> next) & 1;
+}
+
+/*
  * Step 4 (no device lock): the queue, barrier, the header copy hdr into
- * slot next, barrier.  Error flags (EIO).
+ * slot next (whole, or pieces: its first and last 4 KiB), barrier.
+ * Error flags (EIO).
  */
 static int flush_io(hammer2_dev_t *hmp, const hammer2_volume_data_t *hdr,
-		    int next)
+		    int next, int pieces)
 {
+	const uint8_t *h = (const uint8_t *)hdr;
+	hammer2_off_t off = hammer2_volhdr_offset(next);
 	int error = flush_write_queue(hmp);
 
 	if (error == 0 && hmp->ops->flush(hmp->ctx))
 		error = HAMMER2_ERROR_EIO;
 	if (error)
 		return error;
-	hmp->stat_writes++;
-	hmp->stat_write_bytes += HAMMER2_VOLUME_BYTES;
-	if (hmp->ops->write(hmp->ctx, hdr, HAMMER2_VOLUME_BYTES,
-			    hammer2_volhdr_offset(next)) ||
-	    hmp->ops->flush(hmp->ctx))
+	if (pieces) {
+		hmp->stat_writes += 2;
+		hmp->stat_write_bytes += HAMMER2_VOLUME_BYTES -
+					 HAMMER2_VOLUME_TAIL_OFF +
+					 HAMMER2_VOLUME_HEAD_BYTES;
+		error = hmp->ops->write(hmp->ctx, h, HAMMER2_VOLUME_HEAD_BYTES,
+					off) ||
+			hmp->ops->write(hmp->ctx, h + HAMMER2_VOLUME_TAIL_OFF,
+					HAMMER2_VOLUME_BYTES -
+						HAMMER2_VOLUME_TAIL_OFF,
+					off + HAMMER2_VOLUME_TAIL_OFF);
+	} else {
+		hmp->stat_writes++;
+		hmp->stat_write_bytes += HAMMER2_VOLUME_BYTES;
+		error = hmp->ops->write(hmp->ctx, hdr, HAMMER2_VOLUME_BYTES,
+					off);
+	}
+	if (error || hmp->ops->flush(hmp->ctx))
 		return HAMMER2_ERROR_EIO;
 	return 0;
 }
@@ -480,7 +517,7 @@ int hammer2_flush(hammer2_dev_t *hmp)
 {
 	hammer2_volume_data_t *hdr;
 	hammer2_tid_t tid;
-	int error, next;
+	int error, next, pieces;
 
 	flush_wait_idle(hmp);
 	if (hmp->broken)
@@ -529,16 +566,20 @@ int hammer2_flush(hammer2_dev_t *hmp)
 	hmp->dirty_bytes = 0;
 	hmp->kicked = 0;
 
+	pieces = flush_volhdr_pieces(hmp, hdr, next);
+
 	hmp->flush_busy = 1;
 	hammer2_mtx_lock(&hmp->flush_lock);
 	hammer2_mtx_unlock(&hmp->lock);
-	error = flush_io(hmp, hdr, next);
+	error = flush_io(hmp, hdr, next, pieces);
 	hammer2_mtx_lock(&hmp->lock);
 	hammer2_free(hdr);
 	/* written, or never to be (EIO: the device is broken from now on) */
 	flush_wq_release(hmp, error == 0);
-	if (error == 0)
+	if (error == 0) {
 		hmp->volhdrno = next;
+		hmp->volhdr_same |= 1U << next; /* its middle is on the media */
+	}
 	hmp->flush_busy = 0;
 	hammer2_mtx_unlock(&hmp->flush_lock);
 out:

@@ -119,6 +119,38 @@ static void pseudo_chain_init(hammer2_dev_t *hmp, hammer2_chain_t *chain,
  * (no valid HAMMER2 header, or a volume larger than the device), EIO,
  * ENOMEM.
  */
+/*
+ * Which header copies hold, in their unchanging middle, the bytes of the
+ * header in use (hmp->volhdr_mid, volhdr_same; see hammer2.h).  vd is a
+ * scratch buffer.  Without memory every copy is written whole.
+ */
+static void volhdr_scan_same(hammer2_dev_t *hmp, hammer2_volume_data_t *vd,
+			     int best)
+{
+	const size_t mid = HAMMER2_VOLUME_TAIL_OFF - HAMMER2_VOLUME_HEAD_BYTES;
+	const uint8_t *cur =
+		(const uint8_t *)&hmp->voldata + HAMMER2_VOLUME_HEAD_BYTES;
+	int i;
+
+	hmp->volhdr_same = 0;
+	hmp->volhdr_mid = hammer2_alloc_raw(mid);
+	if (hmp->volhdr_mid == NULL)
+		return;
+	h2_memcpy(hmp->volhdr_mid, cur, mid);
+	for (i = 0; i < HAMMER2_NUM_VOLHDRS; i++) {
+		hammer2_off_t off = hammer2_volhdr_offset(i);
+
+		if (off + HAMMER2_VOLUME_BYTES > hmp->volu_size)
+			break;
+		if (i != best &&
+		    (hammer2_io_read(hmp, vd, sizeof(*vd), off) ||
+		     h2_memcmp((uint8_t *)vd + HAMMER2_VOLUME_HEAD_BYTES, cur,
+			       mid)))
+			continue;
+		hmp->volhdr_same |= 1U << i;
+	}
+}
+
 int hammer2_dev_open(const struct hammer2_devops *ops, void *ctx,
 		     uint64_t volu_bytes, int flags, hammer2_dev_t **hmpp)
 {
@@ -159,14 +191,16 @@ int hammer2_dev_open(const struct hammer2_devops *ops, void *ctx,
 			best = i;
 		}
 	}
-	hammer2_free(vd);
 	if (best < 0 || hmp->voldata.volu_size > volu_bytes ||
 	    hmp->voldata.volu_size < HAMMER2_ZONE_SEG64 * 2) {
+		hammer2_free(vd);
 		hammer2_free(hmp);
 		return hammer2_error_to_errno(best < 0 && ioerr ?
 						      HAMMER2_ERROR_EIO :
 						      HAMMER2_ERROR_EINVAL);
 	}
+	volhdr_scan_same(hmp, vd, best);
+	hammer2_free(vd);
 	hmp->volhdrno = best;
 	hmp->volu_size = hmp->voldata.volu_size;
 	hmp->rdonly = (flags & HAMMER2_MNT_RDONLY) != 0;
@@ -203,6 +237,7 @@ int hammer2_dev_close(hammer2_dev_t *hmp)
 	while (hmp->npartials > 0) /* left by a failed flush */
 		hammer2_chain_drop(hmp->partials[--hmp->npartials]);
 	hammer2_free(hmp->partials);
+	hammer2_free(hmp->volhdr_mid);
 	hammer2_chain_destroy_tree(&hmp->vchain);
 	hammer2_chain_destroy_tree(&hmp->fchain);
 	for (i = 0; i < hmp->nwq; i++)

@@ -698,6 +698,52 @@ static void test_drop_clean_data(void)
 	free(buf);
 }
 
+/*
+ * A commit writes only the changing pieces of a header copy (its first and
+ * last 4 KiB) when the copy's middle is on the media already, and the
+ * whole copy otherwise: a copy whose middle was damaged before the mount
+ * is rewritten whole, while damage made behind the mounted core's back
+ * stays (which shows the pieces were used); every copy the flushes wrote
+ * is valid afterwards.
+ */
+static void test_volhdr_pieces(void)
+{
+	struct ramdisk *rd = rd_new(8ULL << 30, "-c none");
+	hammer2_volume_data_t *vd = malloc(sizeof(*vd));
+	hammer2_inode_t *ip;
+	struct fs fs;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	/* copy 1: damaged middle before the mount */
+	rd->buf[hammer2_volhdr_offset(1) + 0x5000] ^= 0x55;
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	CU_ASSERT_EQUAL(fs.hmp->volhdr_same & 0xF, 0xF & ~2U);
+	/* copy 3: damaged behind the core's back */
+	rd->buf[hammer2_volhdr_offset(3) + 0x5000] ^= 0x55;
+	ip = mkfile(fs.root, "f", HAMMER2_OBJTYPE_REGFILE);
+	for (i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, "x", 1, (uint64_t)i), 1);
+		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	}
+	CU_ASSERT_EQUAL(fs.hmp->volhdr_same & 0xF, 0xF);
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
+	for (i = 0; i < HAMMER2_NUM_VOLHDRS; i++) {
+		memcpy(vd, rd->buf + hammer2_volhdr_offset(i), sizeof(*vd));
+		CU_ASSERT_EQUAL(hammer2_voldata_testcrc(vd) != 0, i == 3);
+	}
+	/* the mount takes the newest valid copy; the data is there */
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+	CU_ASSERT_EQUAL(fs.hmp->volhdr_same & 0xF, 0xF & ~8U);
+	CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "f", 1, &ip), 0);
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, vd, 100, 0), 8);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	free(vd);
+	rd_free(rd);
+}
+
 /* hammer2_copy_fn for writes from one buffer holding file bytes from off. */
 struct copy_src {
 	const uint8_t *buf;
@@ -1287,16 +1333,27 @@ static void test_hardlinks(void)
 }
 
 static const h2test_t tests[] = {
-	H2TEST(test_hardlinks),		  H2TEST(test_incompressible_heuristic),
-	H2TEST(test_roundtrip_sizes),	  H2TEST(test_cow_realloc),
-	H2TEST(test_crash_before_header), H2TEST(test_readdir_cookies),
-	H2TEST(test_dirops_errno),	  H2TEST(test_compression_realloc),
-	H2TEST(test_freemap_alloc),	  H2TEST(test_enospc),
-	H2TEST(test_corrupt_block_eio),	  H2TEST(test_prefetch_runs),
-	H2TEST(test_unlink_open),	  H2TEST(test_truncate_holes),
-	H2TEST(test_memory_bounded),	  H2TEST(test_flush_overlap),
-	H2TEST(test_partial_writes),	  H2TEST(test_delayed_reserve),
-	H2TEST(test_drop_clean_data),	  H2TEST_END,
+	H2TEST(test_hardlinks),
+	H2TEST(test_incompressible_heuristic),
+	H2TEST(test_roundtrip_sizes),
+	H2TEST(test_cow_realloc),
+	H2TEST(test_crash_before_header),
+	H2TEST(test_readdir_cookies),
+	H2TEST(test_dirops_errno),
+	H2TEST(test_compression_realloc),
+	H2TEST(test_freemap_alloc),
+	H2TEST(test_enospc),
+	H2TEST(test_corrupt_block_eio),
+	H2TEST(test_prefetch_runs),
+	H2TEST(test_unlink_open),
+	H2TEST(test_truncate_holes),
+	H2TEST(test_memory_bounded),
+	H2TEST(test_flush_overlap),
+	H2TEST(test_partial_writes),
+	H2TEST(test_delayed_reserve),
+	H2TEST(test_drop_clean_data),
+	H2TEST(test_volhdr_pieces),
+	H2TEST_END,
 };
 
 int main(void)
