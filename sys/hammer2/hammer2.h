@@ -13,8 +13,9 @@
  *
  * Locking: one mutex per device (hmp->lock) serialises every core
  * operation; API entry points take it.  A flush computes the new topology
- * under the lock and then writes with the lock held as well (see
- * hammer2_flush.c for the synchronization point).
+ * under the lock and writes it without the lock (flush_busy/flush_lock
+ * keep one flush at a time; see hammer2_flush.c for the synchronization
+ * point).
  *
  * Errors: internal functions return HAMMER2_ERROR_* bit flags;
  * hammer2_error_to_errno() turns them into errno at the API.

@@ -21,7 +21,9 @@
  *      this flush cannot reuse what it freed).
  *   3. Recurse from fchain: freemap blocks go to their next rotation slot.
  *   4. Write the queue (sorted, coalesced), barrier, write the volume
- *      header copy (rotating over the copies that fit), barrier.
+ *      header copy (rotating over the copies that fit; only its first
+ *      and last 4 KiB when the copy's middle is on the media already,
+ *      see flush_volhdr_pieces), barrier.
  *
  * Steps 1-3 run under the device lock.  Step 4 runs without it (the
  * frontend goes on meanwhile; flush_busy and flush_lock keep a second
