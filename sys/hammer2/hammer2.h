@@ -134,6 +134,12 @@ typedef struct hammer2_inode hammer2_inode_t;
  */
 #define HAMMER2_CHAIN_PARTIAL 0x0200
 #define HAMMER2_PARTIAL_UNIT 4096
+/*
+ * DATA last modified by a write of part of the block: its data is kept in
+ * the chain cache even with hmp->drop_clean_data, since the next small
+ * write into it would otherwise read the block back (databases).
+ */
+#define HAMMER2_CHAIN_SUBWRITE 0x0400
 
 /*
  * An in-memory chain: one blockref and (when loaded) its logical data.
@@ -228,9 +234,10 @@ struct hammer2_dev {
 	long lru_limit;
 	/*
 	 * Keep no file data in clean chains (the Linux page cache has it):
-	 * a DATA chain that is clean, unreferenced and written gives its
-	 * buffer back at once, so buffers are recycled instead of cached
-	 * twice.  Set by the caller after hammer2_dev_open; 0 by default.
+	 * a DATA chain that is clean, unreferenced and written or read gives
+	 * its buffer back at once, so buffers are recycled instead of cached
+	 * twice; except a block last written in part (CHAIN_SUBWRITE).  Set
+	 * by the caller after hammer2_dev_open; 0 by default.
 	 */
 	int drop_clean_data;
 	/*

@@ -157,7 +157,8 @@ void hammer2_chain_drop_clean_data(hammer2_chain_t *chain)
 {
 	if (!chain->hmp->drop_clean_data || chain->hmp->flush_tid ||
 	    chain->bref.type != HAMMER2_BREF_TYPE_DATA || chain->data == NULL ||
-	    !chain_evictable(chain) || (chain->flags & HAMMER2_CHAIN_PARTIAL))
+	    !chain_evictable(chain) ||
+	    (chain->flags & (HAMMER2_CHAIN_PARTIAL | HAMMER2_CHAIN_SUBWRITE)))
 		return;
 	hammer2_free(chain->data);
 	chain->data = NULL;

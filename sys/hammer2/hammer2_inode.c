@@ -992,6 +992,11 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			}
 		}
 		chain->comp_algo = ipd->meta.comp_algo;
+		/* a part of the block: likely written again, keep it cached */
+		if (boff == 0 && (n == need || pos + n >= nsize))
+			chain->flags &= ~HAMMER2_CHAIN_SUBWRITE;
+		else
+			chain->flags |= HAMMER2_CHAIN_SUBWRITE;
 		fn(arg, pos, chain->data + boff, n);
 		if (chain->flags & HAMMER2_CHAIN_PARTIAL)
 			hammer2_chain_partial_mark(chain, boff, n);

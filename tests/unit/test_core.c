@@ -634,7 +634,8 @@ static void test_enospc(void)
 /*
  * hmp->drop_clean_data (the kernel: file data lives in the page cache):
  * written file data leaves the chain cache after its flush (dirty data
- * stays), reads and read-modify-writes load it again from the media, and
+ * stays, and so does a block last written in part), reads and
+ * read-modify-writes load it again from the media, and
  * the contents are the same as with the data cached, also after a
  * remount.
  */
@@ -666,9 +667,14 @@ static void test_drop_clean_data(void)
 		buf[0] ^= 0xFF;
 		CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 1000, 70000), 1000);
 		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		/* a block written in part stays cached: the next small write
+		 * into it reads nothing */
+		CU_ASSERT_EQUAL(block_loaded(ip, 65536), 1);
 		buf[0] ^= 0xFF;
+		reads = rd->reads;
 		CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 1000, 70000), 1000);
 		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		CU_ASSERT_EQUAL(rd->reads, reads);
 		CU_ASSERT(check_content(ip, 300000, 11));
 		/* rewriting whole blocks (the last one up to an unaligned
 		 * EOF) reads nothing back, dropped data or not */

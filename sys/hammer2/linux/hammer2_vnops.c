@@ -990,102 +990,42 @@ static void h2_readahead(struct readahead_control *rac)
  * writepages: dirty pages go to the core in runs of contiguous pages (at
  * most H2_WB_RUN), one core call per run, instead of one per page.  The
  * pages of a run stay locked until it is copied.
- *
- * A run that starts or ends inside a 64 KiB logical block is widened to
- * the block's edge (not past EOF) with the pages the page cache already
- * holds uptodate, dirty or clean: the core then gets the whole block and
- * need not read its old contents back from the media (it keeps no clean
- * file data, hmp->drop_clean_data).  All or nothing for each edge; the
- * extra pages are referenced, not locked, and copied as read(2) would.
  */
 #define H2_WB_RUN 256
-#define H2_WB_EXT (HAMMER2_PBUFSIZE / PAGE_SIZE)
 
 struct h2_wb {
 	struct inode *inode;
-	/* [H2_WB_EXT before | the run | H2_WB_EXT after] */
-	struct folio *folios[H2_WB_EXT + H2_WB_RUN + H2_WB_EXT];
-	struct h2_run run; /* the dirty run: folios + H2_WB_EXT */
+	struct folio *folios[H2_WB_RUN];
+	struct h2_run run;
 	int err;
 };
-
-/*
- * Referenced uptodate single-page folios of indexes [first, last] into
- * out, or none (0) unless every one is cached.  Returns how many.
- */
-static int h2_wb_cached(struct address_space *mapping, pgoff_t first,
-			pgoff_t last, struct folio **out)
-{
-	pgoff_t idx;
-	int k = 0;
-
-	for (idx = first; idx <= last; idx++) {
-		struct folio *f = filemap_get_folio(mapping, idx);
-
-		if (f == NULL)
-			goto none;
-		if (!folio_test_uptodate(f) || folio_size(f) != PAGE_SIZE) {
-			folio_put(f);
-			goto none;
-		}
-		out[k++] = f;
-	}
-	return k;
-none:
-	while (k > 0)
-		folio_put(out[--k]);
-	return 0;
-}
 
 /* Copy the gathered run into the core and release its pages. */
 static void h2_wb_submit(struct h2_wb *wb)
 {
-	struct h2_run *r = &wb->run, w;
-	struct address_space *mapping = wb->inode->i_mapping;
+	struct h2_run *r = &wb->run;
 	loff_t isize = i_size_read(wb->inode), end = r->pos;
-	pgoff_t first = (pgoff_t)(r->pos >> PAGE_SHIFT), next;
-	int i, nhead = 0, ntail = 0;
 	ssize_t n = 0;
+	int i;
 
 	if (r->n == 0)
 		return;
 	for (i = 0; i < r->n; i++)
 		end += folio_size(r->folios[i]);
-	next = (pgoff_t)(end >> PAGE_SHIFT);
-	if (first % H2_WB_EXT)
-		nhead = h2_wb_cached(
-			mapping, round_down(first, H2_WB_EXT), first - 1,
-			wb->folios + H2_WB_EXT - (first % H2_WB_EXT));
-	if (next % H2_WB_EXT && end < isize)
-		ntail = h2_wb_cached(
-			mapping, next,
-			min_t(pgoff_t, round_up(next, H2_WB_EXT),
-			      (pgoff_t)((isize - 1) >> PAGE_SHIFT) + 1) -
-				1,
-			r->folios + r->n);
-	w.folios = r->folios - nhead;
-	w.n = nhead + r->n + ntail;
-	w.pos = r->pos - ((loff_t)nhead << PAGE_SHIFT);
-	w.cur = 0;
-	w.cur_rel = 0;
-	end = min(end + ((loff_t)ntail << PAGE_SHIFT), isize);
-	if (end > w.pos)
+	end = min(end, isize);
+	if (end > r->pos)
 		n = hammer2_vop_write_resv(
-			H2_IP(wb->inode), (u64)w.pos, (size_t)(end - w.pos),
-			h2_run_drain, &w,
+			H2_IP(wb->inode), (u64)r->pos, (size_t)(end - r->pos),
+			h2_run_drain, r,
 			h2_resv_take(wb->inode,
-				     (u64)(end - w.pos) + HAMMER2_PBUFSIZE));
-	if (n >= 0 && n != end - w.pos && end > w.pos)
+				     (u64)(end - r->pos) + HAMMER2_PBUFSIZE));
+	if (n >= 0 && n != end - r->pos && end > r->pos)
 		n = -EIO;
 	if (n < 0) {
-		mapping_set_error(mapping, (int)n);
+		mapping_set_error(wb->inode->i_mapping, (int)n);
 		if (wb->err == 0)
 			wb->err = (int)n;
 	}
-	for (i = 0; i < nhead; i++)
-		folio_put(w.folios[i]);
-	for (i = 0; i < ntail; i++)
-		folio_put(r->folios[r->n + i]);
 	for (i = 0; i < r->n; i++) {
 		folio_start_writeback(r->folios[i]);
 		folio_unlock(r->folios[i]);
@@ -1131,7 +1071,7 @@ static int h2_writepages(struct address_space *mapping,
 	if (wb == NULL)
 		return generic_writepages(mapping, wbc); /* page by page */
 	wb->inode = mapping->host;
-	wb->run.folios = wb->folios + H2_WB_EXT;
+	wb->run.folios = wb->folios;
 	err = write_cache_pages(mapping, wbc, h2_wb_page, wb);
 	h2_wb_submit(wb);
 	if (err == 0)
