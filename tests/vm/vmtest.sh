@@ -9,6 +9,7 @@
 # the harness itself).  h2mnt=SPEC overrides the mount source (default
 # /dev/vdb).
 #
+#   0. (hammer2) a 1 GiB volume filled until ENOSPC, checked, emptied
 #   1. format /dev/vdb (newfs_hammer2, built static) and mount it on /mnt
 #   2. posix_suite /mnt/posix            (every check its own line)
 #   3. extract include/ from /dev/vdc with busybox tar, check every file's
@@ -89,6 +90,47 @@ if ! grep -qw "$FS" /proc/filesystems; then
 	end
 fi
 ok "$FS registered in /proc/filesystems"
+
+# 0. a full volume (hammer2 only): a 1 GiB volume (newfs's minimum) on
+# /dev/vdb is filled with 1 MiB copies of a random pattern until write(2)
+# fails; the error must be ENOSPC, a file synced before must be intact,
+# what the writes reported must read back after a remount (every 32nd MiB
+# and the last one: nothing lost at writeback), and deleting the fill must
+# give the space back.
+enospc_test() {
+	local s n i
+	dd if=/dev/urandom of=/tmp/pat bs=1M count=1 2>/dev/null || return 1
+	newfs_hammer2 -s 1G /dev/vdb >/dev/null || return 1
+	mount -t hammer2 /dev/vdb /mnt || return 1
+	cp /tmp/pat /mnt/safe && sync || return 1
+	s=$(sha256sum </tmp/pat)
+	n=0
+	while cat /tmp/pat >>/mnt/fill 2>/tmp/enospc.err; do
+		n=$((n + 1))
+		[ $n -lt 1100 ] || { echo "no error after $n MiB"; return 1; }
+	done
+	grep -q 'No space left on device' /tmp/enospc.err ||
+		{ echo "cat: $(cat /tmp/enospc.err)"; return 1; }
+	sync
+	umount /mnt && mount -t hammer2 /dev/vdb /mnt || return 1
+	[ "$(sha256sum </mnt/safe)" = "$s" ] || { echo "safe changed"; return 1; }
+	[ $n -gt 512 ] || { echo "ENOSPC after only $n MiB"; return 1; }
+	for i in $(seq 0 32 $((n - 1))) $((n - 1)); do
+		[ "$(dd if=/mnt/fill bs=1M skip=$i count=1 2>/dev/null | sha256sum)" = "$s" ] ||
+			{ echo "fill: MiB $i of $n differs"; return 1; }
+	done
+	rm /mnt/fill && sync || return 1
+	cat /tmp/pat >/mnt/again && cat /tmp/pat >>/mnt/again && sync ||
+		{ echo "no space after the fill was deleted"; return 1; }
+	echo "ENOSPC after $n MiB on a 1 GiB volume; synced and written data intact"
+	umount /mnt
+}
+if [ "$FS" = hammer2 ]; then
+	run "full volume: write(2) fails with ENOSPC, nothing written is lost" enospc_test
+	grep ENOSPC $LOG/full_volume*.log 2>/dev/null | sed 's/^/info /'
+	umount /mnt 2>/dev/null
+fi
+
 run "mkfs $FS /dev/vdb" mkfs_fs || end
 run "mount -t $FS $SPEC /mnt" mount_fs || end
 echo "H2VM-PHASE mounted $(up)"
