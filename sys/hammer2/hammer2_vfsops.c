@@ -114,12 +114,6 @@ static void pseudo_chain_init(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 }
 
 /*
- * Open a device of volu_bytes bytes: read the volume header copies and
- * use the valid one with the highest mirror_tid.  Errors (errno): EINVAL
- * (no valid HAMMER2 header, or a volume larger than the device), EIO,
- * ENOMEM.
- */
-/*
  * Which header copies hold, in their unchanging middle, the bytes of the
  * header in use (hmp->volhdr_mid, volhdr_same; see hammer2.h).  vd is a
  * scratch buffer.  Without memory every copy is written whole.
@@ -151,6 +145,12 @@ static void volhdr_scan_same(hammer2_dev_t *hmp, hammer2_volume_data_t *vd,
 	}
 }
 
+/*
+ * Open a device of volu_bytes bytes: read the volume header copies and
+ * use the valid one with the highest mirror_tid.  Errors (errno): EINVAL
+ * (no valid HAMMER2 header, or a volume larger than the device), EIO,
+ * ENOMEM.
+ */
 int hammer2_dev_open(const struct hammer2_devops *ops, void *ctx,
 		     uint64_t volu_bytes, int flags, hammer2_dev_t **hmpp)
 {

@@ -729,14 +729,18 @@ static void h2_resv_put(struct inode *inode, u64 n)
 static void h2_resv_settle(struct inode *inode)
 {
 	struct h2_inode_info *hi = H2_I(inode);
-	bool idle;
+	u64 t = 0;
 
+	/* taken in the same section: a write(2) starting now keeps its own */
 	spin_lock(&hi->resv_lock);
-	idle = hi->writers == 0 &&
-	       !mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY);
+	if (hi->writers == 0 &&
+	    !mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY)) {
+		t = hi->resv;
+		hi->resv = 0;
+	}
 	spin_unlock(&hi->resv_lock);
-	if (idle)
-		h2_resv_put(inode, U64_MAX);
+	if (t && H2_IP(inode))
+		hammer2_vop_unreserve(H2_IP(inode), t);
 }
 
 /* Eviction: nothing of the inode is left to write. */
