@@ -121,6 +121,20 @@ static int check_content(hammer2_inode_t *ip, uint64_t size, unsigned s)
 	return ok;
 }
 
+/* check_content of the file name in the PFS root (0 if it is missing). */
+static int check_file(struct fs *fs, const char *name, uint64_t size,
+		      unsigned s)
+{
+	hammer2_inode_t *ip;
+	int ok;
+
+	if (hammer2_vop_lookup(fs->root, name, strlen(name), &ip))
+		return 0;
+	ok = check_content(ip, size, s);
+	hammer2_inode_drop(ip);
+	return ok;
+}
+
 /* Physical data_off of the DATA block of ip at lbase (0 if a hole). */
 static hammer2_off_t block_off(hammer2_inode_t *ip, uint64_t lbase)
 {
@@ -506,9 +520,7 @@ static void test_compression_realloc(void)
 	hammer2_inode_drop(ip);
 	fs_umount(&fs);
 	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
-	CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "c", 1, &ip), 0);
-	CU_ASSERT(check_content(ip, sizeof(buf), 9));
-	hammer2_inode_drop(ip);
+	CU_ASSERT(check_file(&fs, "c", sizeof(buf), 9));
 	fs_umount(&fs);
 	rd_free(rd);
 }
@@ -623,9 +635,7 @@ static void test_enospc(void)
 	}
 	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
 	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
-	CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "safe", 4, &ip), 0);
-	CU_ASSERT(check_content(ip, 100000, 6));
-	hammer2_inode_drop(ip);
+	CU_ASSERT(check_file(&fs, "safe", 100000, 6));
 	fs_umount(&fs);
 	free(buf);
 	rd_free(rd);
@@ -695,9 +705,7 @@ static void test_drop_clean_data(void)
 		/* and after a remount */
 		CU_ASSERT_EQUAL(fs_umount(&fs), 0);
 		CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
-		CU_ASSERT_EQUAL(hammer2_vop_lookup(fs.root, "f", 1, &ip), 0);
-		CU_ASSERT(check_content(ip, 300000, 12));
-		hammer2_inode_drop(ip);
+		CU_ASSERT(check_file(&fs, "f", 300000, 12));
 		fs_umount(&fs);
 		rd_free(rd);
 	}
