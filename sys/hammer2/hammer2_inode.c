@@ -945,6 +945,8 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 					      off + len - pos);
 		uint32_t need =
 			block_bytes(H2_MIN(nsize - lbase, (uint64_t)LBLK));
+		/* the write replaces the whole block, or all of it up to EOF */
+		int whole = boff == 0 && (n == need || pos + n >= nsize);
 		hammer2_chain_t *chain;
 		int created = 0;
 
@@ -965,10 +967,9 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			if (error)
 				return -error;
 			created = 1;
-		} else if (boff == 0 && chain->data == NULL &&
-			   !(chain->flags & HAMMER2_CHAIN_PARTIAL) &&
-			   (n == need || pos + n >= nsize)) {
-			/* the whole block, up to EOF: the old one is not read */
+		} else if (whole && chain->data == NULL &&
+			   !(chain->flags & HAMMER2_CHAIN_PARTIAL)) {
+			/* the old block is not read */
 			error = hammer2_chain_modify_replace(chain, need);
 			if (error) {
 				hammer2_chain_drop(chain);
@@ -993,7 +994,7 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 		}
 		chain->comp_algo = ipd->meta.comp_algo;
 		/* a part of the block: likely written again, keep it cached */
-		if (boff == 0 && (n == need || pos + n >= nsize))
+		if (whole)
 			chain->flags &= ~HAMMER2_CHAIN_SUBWRITE;
 		else
 			chain->flags |= HAMMER2_CHAIN_SUBWRITE;

@@ -66,6 +66,16 @@ static void h2_buf_ctor(void *p)
 	/* nothing: the cache only needs a constructor to skip zeroing */
 }
 
+static void h2_buf_caches_destroy(void)
+{
+	int i;
+
+	for (i = 0; i < (int)ARRAY_SIZE(h2_buf_cache); i++) {
+		kmem_cache_destroy(h2_buf_cache[i]); /* NULL is allowed */
+		h2_buf_cache[i] = NULL;
+	}
+}
+
 int hammer2_os_linux_init(void)
 {
 	static const char *const names[] = {
@@ -84,10 +94,7 @@ int hammer2_os_linux_init(void)
 						    SLAB_RECLAIM_ACCOUNT,
 						    h2_buf_ctor);
 		if (h2_buf_cache[i] == NULL) {
-			while (--i >= 0) {
-				kmem_cache_destroy(h2_buf_cache[i]);
-				h2_buf_cache[i] = NULL;
-			}
+			h2_buf_caches_destroy();
 			return -ENOMEM;
 		}
 	}
@@ -298,15 +305,10 @@ static void h2_ws_free(struct h2_workspace *ws)
 
 void hammer2_os_linux_exit(void)
 {
-	int i;
-
 	h2_ws_free(&h2_lz4_ws);
 	h2_ws_free(&h2_deflate_ws);
 	h2_ws_free(&h2_inflate_ws);
-	for (i = 0; i < (int)ARRAY_SIZE(h2_buf_cache); i++) {
-		kmem_cache_destroy(h2_buf_cache[i]); /* NULL is allowed */
-		h2_buf_cache[i] = NULL;
-	}
+	h2_buf_caches_destroy();
 }
 
 int hammer2_os_lz4_compress(const void *src, int srclen, void *dst, int dstcap)

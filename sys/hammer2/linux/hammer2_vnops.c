@@ -710,13 +710,17 @@ static u64 h2_resv_take(struct inode *inode, u64 n)
 	return t;
 }
 
+/* Return t bytes taken from the inode's reservation to the core. */
+static void h2_resv_give(struct inode *inode, u64 t)
+{
+	if (t && H2_IP(inode))
+		hammer2_vop_unreserve(H2_IP(inode), t);
+}
+
 /* Give up to n bytes of the inode's reservation back to the core. */
 static void h2_resv_put(struct inode *inode, u64 n)
 {
-	u64 t = h2_resv_take(inode, n);
-
-	if (t && H2_IP(inode))
-		hammer2_vop_unreserve(H2_IP(inode), t);
+	h2_resv_give(inode, h2_resv_take(inode, n));
 }
 
 /*
@@ -739,8 +743,7 @@ static void h2_resv_settle(struct inode *inode)
 		hi->resv = 0;
 	}
 	spin_unlock(&hi->resv_lock);
-	if (t && H2_IP(inode))
-		hammer2_vop_unreserve(H2_IP(inode), t);
+	h2_resv_give(inode, t);
 }
 
 /* Eviction: nothing of the inode is left to write. */
