@@ -314,6 +314,24 @@ void hammer2_bref_setcheck(hammer2_blockref_t *bref, const void *data,
 /* 1 if bref's check code matches data (or check is NONE/DISABLED). */
 int hammer2_bref_testcheck(const hammer2_blockref_t *bref, const void *data,
 			   size_t bytes);
+/*
+ * The check code of a block handed in pieces (a block read straight into
+ * page cache pages, hammer2_vop_read_map): begin returns false when bref's
+ * check cannot be computed piecewise (ISCSI32, SHA192, FREEMAP: the caller
+ * reads through the core instead); update over the physical bytes in
+ * order; end is true when they match bref's check (always for NONE and
+ * DISABLED).  The check and its seed are HAMMER2's (hammer2_disk.h).
+ */
+typedef struct hammer2_check_stream {
+	uint8_t algo; /* HAMMER2_CHECK_* */
+	hammer2_xxh64_stream_t xxh;
+} hammer2_check_stream_t;
+bool hammer2_check_stream_begin(hammer2_check_stream_t *cs,
+				const hammer2_blockref_t *bref);
+void hammer2_check_stream_update(hammer2_check_stream_t *cs, const void *buf,
+				 size_t bytes);
+bool hammer2_check_stream_end(hammer2_check_stream_t *cs,
+			      const hammer2_blockref_t *bref);
 /* Volume header CRCs: set or verify (0 ok, HAMMER2_ERROR_CHECK bad). */
 void hammer2_voldata_setcrc(hammer2_volume_data_t *vd);
 int hammer2_voldata_testcrc(const hammer2_volume_data_t *vd);

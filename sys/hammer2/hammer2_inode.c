@@ -1109,6 +1109,72 @@ ssize_t hammer2_file_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 	return (ssize_t)len;
 }
 
+/*
+ * A read plan (see hammer2.h): one piece per block of [off, min(off + len,
+ * size)).  MEDIA only for a block that is wholly in the caller's memory,
+ * on the media and nowhere else (no cached, modified or partial chain),
+ * stored uncompressed and with a check that hammer2_check_stream_* can
+ * verify; everything else is CORE (or ZERO for a hole).
+ */
+int hammer2_file_read_map(hammer2_inode_t *ip, uint64_t off, uint64_t len,
+			  hammer2_rmap_t *map, int max)
+{
+	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
+	uint64_t size = ipd->meta.size, end, pos;
+	int n = 0, error;
+
+	if (ipd->meta.type == HAMMER2_OBJTYPE_DIRECTORY)
+		return -HAMMER2_ERROR_EISDIR;
+	if (off >= size || len == 0 || max <= 0)
+		return 0;
+	end = len > size - off ? size : off + len;
+	if (ipd->meta.op_flags & HAMMER2_OPFLAG_DIRECTDATA) {
+		h2_memset(&map[0], 0, sizeof(map[0]));
+		map[0].foff = off;
+		map[0].bytes = (uint32_t)H2_MIN(end - off, (uint64_t)LBLK);
+		map[0].kind = HAMMER2_RMAP_CORE;
+		return 1;
+	}
+	for (pos = off; pos < end && n < max; n++) {
+		hammer2_key_t lbase = pos & ~LMASK;
+		hammer2_rmap_t *m = &map[n];
+		hammer2_chain_t *chain;
+		hammer2_check_stream_t cs;
+		uint32_t pb;
+
+		h2_memset(m, 0, sizeof(*m));
+		m->foff = pos;
+		m->bytes = (uint32_t)H2_MIN(end - pos, lbase + LBLK - pos);
+		m->kind = HAMMER2_RMAP_CORE;
+		pos += m->bytes;
+		error = file_block_flags(ip, lbase, HAMMER2_LOOKUP_NODATA,
+					 &chain);
+		if (error == HAMMER2_ERROR_BADBREF)
+			continue; /* CORE: the core path reports it */
+		if (error)
+			return -error;
+		if (chain == NULL) {
+			m->kind = HAMMER2_RMAP_ZERO;
+			continue;
+		}
+		pb = hammer2_io_placement(ip->chain->hmp, &chain->bref);
+		if (m->foff == lbase && pb != 0 && lbase + pb <= off + len &&
+		    chain->data == NULL &&
+		    !(chain->flags & (HAMMER2_CHAIN_MODIFIED |
+				      HAMMER2_CHAIN_INITIAL |
+				      HAMMER2_CHAIN_PARTIAL)) &&
+		    HAMMER2_DEC_COMP(chain->bref.methods) == HAMMER2_COMP_NONE &&
+		    hammer2_check_stream_begin(&cs, &chain->bref)) {
+			m->kind = HAMMER2_RMAP_MEDIA;
+			m->pbytes = pb;
+			m->dev_off = chain->bref.data_off & HAMMER2_OFF_MASK;
+			m->bref = chain->bref;
+		}
+		hammer2_chain_drop(chain);
+	}
+	return n;
+}
+
 void hammer2_mem_copy_in(void *arg, uint64_t foff, uint8_t *kbuf, size_t n)
 {
 	struct hammer2_mem_copy *m = arg;

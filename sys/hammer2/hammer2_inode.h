@@ -51,6 +51,9 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			      hammer2_copy_fn fn, void *arg);
 ssize_t hammer2_file_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			     hammer2_copy_fn fn, void *arg);
+/* hammer2_vop_read_map without the device lock (caller holds it). */
+int hammer2_file_read_map(hammer2_inode_t *ip, uint64_t off, uint64_t len,
+			  hammer2_rmap_t *map, int max);
 int hammer2_file_truncate(hammer2_inode_t *ip, uint64_t nsize);
 int hammer2_file_seek(hammer2_inode_t *ip, uint64_t off, int hole,
 		      uint64_t *resp);

@@ -30,6 +30,10 @@
  *                  uint64_t seed)
  *              void hammer2_sha256(const void *buf, size_t bytes,
  *                  uint8_t out[32])
+ *              hammer2_xxh64_stream_t with hammer2_xxh64_begin(s, seed),
+ *                  hammer2_xxh64_update(s, buf, bytes) and
+ *                  hammer2_xxh64_end(s): the same XXH64 over data
+ *                  handed in pieces (page cache pages).
  *   Codecs:    int hammer2_os_lz4_compress(const void *src, int srclen,
  *                  void *dst, int dstcap)  bytes written, 0 if it won't fit.
  *              int hammer2_os_lz4_decompress(const void *src, int srclen,
@@ -73,6 +77,19 @@ void hammer2_sort(void *base, size_t n, size_t size,
 uint32_t hammer2_icrc32(const void *buf, size_t bytes);
 uint64_t hammer2_xxh64(const void *buf, size_t bytes, uint64_t seed);
 void hammer2_sha256(const void *buf, size_t bytes, uint8_t out[32]);
+
+/*
+ * Streaming XXH64: begin, any number of updates (any sizes, 0 allowed),
+ * end gives what hammer2_xxh64 gives over the concatenation.  The state is
+ * opaque here; each environment checks that its own state fits.
+ */
+typedef struct hammer2_xxh64_stream {
+	uint64_t opaque[12];
+} hammer2_xxh64_stream_t;
+void hammer2_xxh64_begin(hammer2_xxh64_stream_t *s, uint64_t seed);
+void hammer2_xxh64_update(hammer2_xxh64_stream_t *s, const void *buf,
+			  size_t bytes);
+uint64_t hammer2_xxh64_end(hammer2_xxh64_stream_t *s);
 
 int hammer2_os_lz4_compress(const void *src, int srclen, void *dst, int dstcap);
 int hammer2_os_lz4_decompress(const void *src, int srclen, void *dst,

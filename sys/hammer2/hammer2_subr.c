@@ -208,6 +208,47 @@ int hammer2_bref_testcheck(const hammer2_blockref_t *bref, const void *data,
 	}
 }
 
+/* See hammer2.h. */
+bool hammer2_check_stream_begin(hammer2_check_stream_t *cs,
+				const hammer2_blockref_t *bref)
+{
+	cs->algo = (uint8_t)HAMMER2_DEC_CHECK(bref->methods);
+	switch (cs->algo) {
+	case HAMMER2_CHECK_NONE:
+	case HAMMER2_CHECK_DISABLED:
+		return true;
+	case HAMMER2_CHECK_XXHASH64:
+		hammer2_xxh64_begin(&cs->xxh, HAMMER2_XXH64_SEED);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* See hammer2.h. */
+void hammer2_check_stream_update(hammer2_check_stream_t *cs, const void *buf,
+				 size_t bytes)
+{
+	if (cs->algo == HAMMER2_CHECK_XXHASH64)
+		hammer2_xxh64_update(&cs->xxh, buf, bytes);
+}
+
+/* See hammer2.h. */
+bool hammer2_check_stream_end(hammer2_check_stream_t *cs,
+			      const hammer2_blockref_t *bref)
+{
+	switch (cs->algo) {
+	case HAMMER2_CHECK_NONE:
+	case HAMMER2_CHECK_DISABLED:
+		return true;
+	case HAMMER2_CHECK_XXHASH64:
+		return bref->check.xxhash64.value ==
+		       hammer2_xxh64_end(&cs->xxh);
+	default:
+		return false;
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Volume header CRCs                                                  */
 /* ------------------------------------------------------------------ */

@@ -653,6 +653,20 @@ ssize_t hammer2_vop_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 	return n;
 }
 
+int hammer2_vop_read_map(hammer2_inode_t *ip, uint64_t off, uint64_t len,
+			 hammer2_rmap_t *map, int max)
+{
+	hammer2_dev_t *hmp = ip->pmp->hmp;
+	int n;
+
+	dev_lock(hmp);
+	n = hammer2_file_read_map(ip, off, len, map, max);
+	if (n < 0)
+		return -dev_unlock(hmp, -n);
+	dev_unlock(hmp, 0);
+	return n;
+}
+
 /* Give back up to bytes of the delayed-write reservation (device lock). */
 static void dev_unreserve(hammer2_dev_t *hmp, uint64_t bytes)
 {

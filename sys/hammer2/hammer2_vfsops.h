@@ -154,6 +154,41 @@ ssize_t hammer2_vop_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 ssize_t hammer2_vop_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			     hammer2_copy_fn fn, void *arg);
 /*
+ * Read plan for memory the caller fills itself (the kernel's readahead
+ * reads MEDIA blocks straight into page cache folios, docs/DESIGN.md):
+ * len bytes of the caller's memory start at file offset off.  map[0..n)
+ * gets one piece per 64 KiB logical block of [off, min(off + len, size)),
+ * in file order and back to back from off (a short n: EOF or max pieces;
+ * the caller zeroes what lies past the last piece):
+ *   HAMMER2_RMAP_ZERO   a hole: bytes zeros;
+ *   HAMMER2_RMAP_MEDIA  the block is on the media only, uncompressed:
+ *                       pbytes (1 KiB..64 KiB, within the caller's len
+ *                       from off but possibly past bytes) at device byte
+ *                       offset dev_off belong at foff; bytes past pbytes
+ *                       are zeros.  Verify them with hammer2_check_stream_*
+ *                       against bref; on a mismatch or an I/O error read
+ *                       the piece with hammer2_vop_read_cb, which re-reads
+ *                       it under the device lock (right data, or EIO and a
+ *                       log line naming the block);
+ *   HAMMER2_RMAP_CORE   read the piece with hammer2_vop_read_cb.
+ * The plan is only a hint: a MEDIA block may be freed and reused once the
+ * device lock is dropped, which its check code then shows.  Returns n >= 0,
+ * or -errno (EISDIR, EIO).
+ */
+#define HAMMER2_RMAP_ZERO 0
+#define HAMMER2_RMAP_MEDIA 1
+#define HAMMER2_RMAP_CORE 2
+typedef struct hammer2_rmap {
+	uint64_t foff;		 /* file offset of the piece (bytes) */
+	uint64_t dev_off;	 /* MEDIA: device byte offset */
+	uint32_t bytes;		 /* length of the piece (bytes, <= 64 KiB) */
+	uint32_t pbytes;	 /* MEDIA: bytes on the media */
+	uint8_t kind;		 /* HAMMER2_RMAP_* */
+	hammer2_blockref_t bref; /* MEDIA: the block's blockref */
+} hammer2_rmap_t;
+int hammer2_vop_read_map(hammer2_inode_t *ip, uint64_t off, uint64_t len,
+			 hammer2_rmap_t *map, int max);
+/*
  * Delayed writes (the Linux page cache): hammer2_vop_reserve promises
  * 'bytes' of free space to data that will be written later, so that a
  * full volume fails the write(2) rather than the writeback.  Reserve the

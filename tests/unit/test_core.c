@@ -712,6 +712,196 @@ static void test_drop_clean_data(void)
 	free(buf);
 }
 
+/* hammer2_copy_fn of follow_plan's CORE pieces: into buf from file off. */
+struct plan_copy {
+	uint8_t *buf;
+	uint64_t off;
+};
+
+static void plan_copy(void *arg, uint64_t foff, uint8_t *kbuf, size_t n)
+{
+	struct plan_copy *pc = arg;
+
+	if (kbuf)
+		memcpy(pc->buf + (foff - pc->off), kbuf, n);
+	else
+		memset(pc->buf + (foff - pc->off), 0, n);
+}
+
+/*
+ * Follow a read plan the way the kernel's readahead does: MEDIA pieces
+ * straight from the disk, verified piecewise (uneven pieces), the others
+ * through hammer2_vop_read_cb.  Fills buf (file offset off, len bytes,
+ * zeros past the plan); counts the pieces of each kind in kinds[3].
+ * Returns 1 if every MEDIA piece passed its check.
+ */
+static int follow_plan(struct ramdisk *rd, hammer2_inode_t *ip, uint8_t *buf,
+		       uint64_t off, uint64_t len, int kinds[3])
+{
+	hammer2_rmap_t map[40];
+	uint64_t at = off;
+	int n, i, ok = 1;
+
+	memset(buf, 0xEE, len);
+	memset(kinds, 0, 3 * sizeof(int));
+	n = hammer2_vop_read_map(ip, off, len, map, 40);
+	CU_ASSERT(n >= 0);
+	for (i = 0; i < n; i++) {
+		hammer2_rmap_t *m = &map[i];
+		uint8_t *p = buf + (m->foff - off);
+
+		CU_ASSERT_EQUAL(m->foff, at); /* back to back */
+		CU_ASSERT(m->bytes > 0 && m->bytes <= 65536);
+		CU_ASSERT(m->kind <= HAMMER2_RMAP_CORE);
+		kinds[m->kind]++;
+		at += m->bytes;
+		if (m->kind == HAMMER2_RMAP_MEDIA) {
+			hammer2_check_stream_t cs;
+			uint32_t a = 1, b = 4095;
+
+			CU_ASSERT_EQUAL(m->foff & 0xFFFF, 0);
+			CU_ASSERT(m->foff + m->pbytes <= off + len);
+			CU_ASSERT(m->dev_off + m->pbytes <= rd->size);
+			rd_wait(rd);
+			memcpy(p, rd->buf + m->dev_off, m->pbytes);
+			CU_ASSERT(hammer2_check_stream_begin(&cs, &m->bref));
+			hammer2_check_stream_update(&cs, p, a);
+			hammer2_check_stream_update(&cs, p + a, b);
+			hammer2_check_stream_update(&cs, p + a + b, 0);
+			hammer2_check_stream_update(&cs, p + a + b,
+						    m->pbytes - a - b);
+			if (!hammer2_check_stream_end(&cs, &m->bref))
+				ok = 0;
+			if (m->pbytes < m->bytes)
+				memset(p + m->pbytes, 0, m->bytes - m->pbytes);
+		} else if (m->kind == HAMMER2_RMAP_ZERO) {
+			memset(p, 0, m->bytes);
+		} else {
+			struct plan_copy pc = { p, m->foff };
+
+			CU_ASSERT_EQUAL(hammer2_vop_read_cb(ip, m->foff,
+							    m->bytes, plan_copy,
+							    &pc),
+					(ssize_t)m->bytes);
+		}
+	}
+	if (at < off + len)
+		memset(buf + (at - off), 0, off + len - at);
+	return ok;
+}
+
+/*
+ * hammer2_vop_read_map: blocks on the media only are MEDIA (their bytes at
+ * dev_off pass their check read in pieces), holes ZERO, and CORE whatever
+ * must come through the core: a block not wholly in the request, a
+ * modified or cached block, a compressed block, a check that cannot be
+ * computed piecewise, embedded data; a damaged block fails its check and
+ * the core path then gives EIO.  Following the plan gives the file.
+ */
+static void test_read_map(void)
+{
+	const uint64_t size = (1 << 20) + 10000, len = 2 << 20;
+	uint8_t *buf = malloc(len), *want = calloc(1, len);
+	hammer2_inode_t *ip, *ip2;
+	hammer2_rmap_t map[40];
+	struct ramdisk *rd;
+	int kinds[3], n, i;
+	struct fs fs;
+
+	rd = fs_new(&fs, "-c none");
+	fs.hmp->drop_clean_data = 1;
+	ip = mkfile(fs.root, "f", HAMMER2_OBJTYPE_REGFILE);
+	fill(want, 200000, 21, 0);
+	fill(want + (1 << 20), 10000, 21, 1 << 20);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, want, 200000, 0), 200000);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, want + (1 << 20), 10000, 1 << 20),
+			10000);
+	/* dirty: everything comes through the core */
+	CU_ASSERT(follow_plan(rd, ip, buf, 0, len, kinds));
+	CU_ASSERT_EQUAL(kinds[HAMMER2_RMAP_MEDIA], 0);
+	CU_ASSERT_EQUAL(memcmp(buf, want, len), 0);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	/* blocks 0..3 and 16 on the media, 4..15 holes, EOF after 16 */
+	n = hammer2_vop_read_map(ip, 0, len, map, 40);
+	CU_ASSERT_EQUAL(n, 17);
+	for (i = 0; i < n && i < 17; i++) {
+		CU_ASSERT_EQUAL(map[i].foff, (uint64_t)i << 16);
+		CU_ASSERT_EQUAL(map[i].kind, (i < 4 || i == 16) ?
+						     HAMMER2_RMAP_MEDIA :
+						     HAMMER2_RMAP_ZERO);
+	}
+	CU_ASSERT_EQUAL(map[16].bytes, 10000);
+	CU_ASSERT(map[16].pbytes >= 10000 && map[16].pbytes < 65536);
+	CU_ASSERT(follow_plan(rd, ip, buf, 0, len, kinds));
+	CU_ASSERT_EQUAL(kinds[HAMMER2_RMAP_MEDIA], 5);
+	CU_ASSERT_EQUAL(kinds[HAMMER2_RMAP_ZERO], 12);
+	CU_ASSERT_EQUAL(memcmp(buf, want, size), 0);
+	/* the plan read nothing: a MEDIA block stays uncached */
+	CU_ASSERT_EQUAL(block_loaded(ip, 0), 0);
+	/* a block the request does not hold whole is CORE (both here) */
+	CU_ASSERT(follow_plan(rd, ip, buf, 4096, 65536, kinds));
+	CU_ASSERT_EQUAL(kinds[HAMMER2_RMAP_CORE], 2);
+	CU_ASSERT_EQUAL(kinds[HAMMER2_RMAP_MEDIA], 0);
+	CU_ASSERT_EQUAL(memcmp(buf, want + 4096, 65536), 0);
+	CU_ASSERT(follow_plan(rd, ip, buf, 1 << 20, 12288, kinds));
+	CU_ASSERT_EQUAL(kinds[HAMMER2_RMAP_CORE], 1);
+	CU_ASSERT_EQUAL(memcmp(buf, want + (1 << 20), 12288), 0);
+	/* max pieces */
+	CU_ASSERT_EQUAL(hammer2_vop_read_map(ip, 0, len, map, 2), 2);
+	/* modified, then cached (written in part): CORE */
+	want[70000] ^= 0xFF;
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, want + 70000, 1, 70000), 1);
+	n = hammer2_vop_read_map(ip, 0, len, map, 40);
+	CU_ASSERT(n == 17 && map[1].kind == HAMMER2_RMAP_CORE);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	n = hammer2_vop_read_map(ip, 0, len, map, 40);
+	CU_ASSERT(n == 17 && map[1].kind == HAMMER2_RMAP_CORE &&
+		  map[2].kind == HAMMER2_RMAP_MEDIA);
+	CU_ASSERT(follow_plan(rd, ip, buf, 0, len, kinds));
+	CU_ASSERT_EQUAL(memcmp(buf, want, size), 0);
+	/* a damaged block fails its check; the core path says EIO */
+	rd_wait(rd);
+	rd->buf[map[2].dev_off + 100] ^= 0x01;
+	CU_ASSERT_FALSE(follow_plan(rd, ip, buf, 0, len, kinds));
+	CU_ASSERT_EQUAL(hammer2_vop_read(ip, buf, 65536, 2 << 16), -EIO);
+	rd->buf[map[2].dev_off + 100] ^= 0x01;
+	/* compressed, or a check that is not streamed: CORE */
+	for (i = 0; i < 2; i++) {
+		ip2 = mkfile(fs.root, i ? "crc" : "lz4",
+			     HAMMER2_OBJTYPE_REGFILE);
+		CU_ASSERT_EQUAL(i ? hammer2_vop_setcheck(ip2,
+							 HAMMER2_CHECK_ISCSI32) :
+				    hammer2_vop_setcomp(ip2, HAMMER2_COMP_LZ4),
+				0);
+		memset(buf, 'a', 65536);
+		if (i)
+			fill(buf, 65536, 22, 0);
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip2, buf, 65536, 0), 65536);
+		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		CU_ASSERT_EQUAL(block_comp(ip2, 0),
+				i ? HAMMER2_COMP_NONE : HAMMER2_COMP_LZ4);
+		n = hammer2_vop_read_map(ip2, 0, len, map, 40);
+		CU_ASSERT(n == 1 && map[0].kind == HAMMER2_RMAP_CORE &&
+			  map[0].bytes == 65536);
+		hammer2_inode_drop(ip2);
+	}
+	/* embedded data, and a directory */
+	ip2 = mkfile(fs.root, "small", HAMMER2_OBJTYPE_REGFILE);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip2, "hello", 5, 0), 5);
+	n = hammer2_vop_read_map(ip2, 0, len, map, 40);
+	CU_ASSERT(n == 1 && map[0].kind == HAMMER2_RMAP_CORE &&
+		  map[0].bytes == 5);
+	CU_ASSERT_EQUAL(hammer2_vop_read_map(ip2, 5, len, map, 40), 0);
+	hammer2_inode_drop(ip2);
+	CU_ASSERT_EQUAL(hammer2_vop_read_map(fs.root, 0, len, map, 40),
+			-EISDIR);
+	hammer2_inode_drop(ip);
+	fs_umount(&fs);
+	rd_free(rd);
+	free(buf);
+	free(want);
+}
+
 /*
  * A commit writes only the changing pieces of a header copy (its first and
  * last 4 KiB) when the copy's middle is on the media already, and the
@@ -1367,6 +1557,7 @@ static const h2test_t tests[] = {
 	H2TEST(test_delayed_reserve),
 	H2TEST(test_drop_clean_data),
 	H2TEST(test_volhdr_pieces),
+	H2TEST(test_read_map),
 	H2TEST_END,
 };
 

@@ -30,9 +30,8 @@
 
 static int h2_bdev_rwv(struct h2_bdev *d, struct h2_bio_batch *b, bool write,
 		       const struct hammer2_iov *iov, int cnt, u64 off);
-static int h2_batch_wait(struct h2_bio_batch *b);
 
-static void h2_batch_init(struct h2_bio_batch *b)
+void h2_batch_init(struct h2_bio_batch *b)
 {
 	atomic_set(&b->inflight, 0);
 	b->error = 0;
@@ -146,7 +145,7 @@ static void h2_bio_end(struct bio *bio)
 }
 
 /* Wait for every bio of batch b; EIO if one failed since the last wait. */
-static int h2_batch_wait(struct h2_bio_batch *b)
+int h2_batch_wait(struct h2_bio_batch *b)
 {
 	wait_event(b->idle, atomic_read(&b->inflight) == 0);
 	return xchg(&b->error, 0) ? EIO : 0;
@@ -244,6 +243,32 @@ added:
 	if (bio)
 		h2_bio_submit(b, bio);
 	blk_finish_plug(&plug);
+	return 0;
+}
+
+/* See hammer2_glue.h. */
+int h2_bdev_read_pages(struct h2_bdev *d, struct h2_bio_batch *b,
+		       struct page **pages, unsigned int bytes, u64 off)
+{
+	unsigned int lbs = bdev_logical_block_size(d->bdev);
+	unsigned int npages = DIV_ROUND_UP(bytes, PAGE_SIZE), i;
+	struct bio *bio;
+
+	if (bytes == 0 || ((off | bytes) & (lbs - 1)) || off > d->bytes ||
+	    bytes > d->bytes - off || npages > BIO_MAX_VECS)
+		return EINVAL;
+	bio = bio_alloc(d->bdev, (unsigned short)npages, REQ_OP_READ, GFP_NOIO);
+	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
+	for (i = 0; i < npages; i++) {
+		unsigned int len = min_t(unsigned int, PAGE_SIZE,
+					 bytes - i * (unsigned int)PAGE_SIZE);
+
+		if (bio_add_page(bio, pages[i], len, 0) != len) {
+			bio_put(bio);
+			return EINVAL;
+		}
+	}
+	h2_bio_submit(b, bio);
 	return 0;
 }
 

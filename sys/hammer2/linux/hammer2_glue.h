@@ -43,6 +43,20 @@ void h2_bdev_init(struct h2_bdev *d, struct block_device *bdev);
 
 extern const struct hammer2_devops h2_bdev_ops;
 
+/* A batch of bios: set up, then wait for all (0, or EIO if one failed). */
+void h2_batch_init(struct h2_bio_batch *b);
+int h2_batch_wait(struct h2_bio_batch *b);
+/*
+ * Read bytes (a multiple of the device's logical block size, at most
+ * BIO_MAX_VECS pages) at device byte offset off straight into pages[],
+ * each from its offset 0 (the last one possibly in part), as one bio in
+ * batch b; does not wait.  0, or EINVAL (unaligned or outside the device:
+ * nothing submitted).  For reads into the page cache outside the core's
+ * device lock (hammer2_vnops.c).
+ */
+int h2_bdev_read_pages(struct h2_bdev *d, struct h2_bio_batch *b,
+		       struct page **pages, unsigned int bytes, u64 off);
+
 /*
  * One opened HAMMER2 device, shared by every super block mounting a PFS
  * of it (hammer2_vfs.c).  refs counts those super blocks, nrw the

@@ -242,6 +242,28 @@ uint64_t hammer2_xxh64(const void *buf, size_t bytes, uint64_t seed)
 	return xxh64(buf, bytes, seed);
 }
 
+static_assert(sizeof(struct xxh64_state) <= sizeof(hammer2_xxh64_stream_t),
+	      "struct xxh64_state must fit hammer2_xxh64_stream_t");
+static_assert(__alignof__(struct xxh64_state) <=
+		      __alignof__(hammer2_xxh64_stream_t),
+	      "struct xxh64_state alignment");
+
+void hammer2_xxh64_begin(hammer2_xxh64_stream_t *s, uint64_t seed)
+{
+	xxh64_reset((struct xxh64_state *)s, seed);
+}
+
+void hammer2_xxh64_update(hammer2_xxh64_stream_t *s, const void *buf,
+			  size_t bytes)
+{
+	xxh64_update((struct xxh64_state *)s, buf, bytes);
+}
+
+uint64_t hammer2_xxh64_end(hammer2_xxh64_stream_t *s)
+{
+	return xxh64_digest((struct xxh64_state *)s);
+}
+
 void hammer2_sha256(const void *buf, size_t bytes, uint8_t out[32])
 {
 	struct sha256_state st;

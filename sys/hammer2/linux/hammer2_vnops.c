@@ -37,6 +37,7 @@
 #include <linux/highmem.h>
 #include <linux/math64.h>
 #include <linux/mnt_idmapping.h>
+#include <linux/moduleparam.h>
 #include <linux/namei.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
@@ -879,27 +880,190 @@ static void h2_run_drain(void *arg, uint64_t foff, uint8_t *kbuf, size_t n)
 }
 
 /*
- * Fill a run of locked folios from the core with one call (blocks
- * adjacent on the media are read together); what lies past EOF is zeroed.
+ * Reads straight into the page cache (docs/DESIGN.md, "Reads straight into
+ * the page cache"): blocks of a run that are on the media only are read by
+ * bios into the run's pages outside the core's device lock and verified
+ * by their check code; the rest comes through the core.  Counters (blocks
+ * read straight in, and those read again through the core after a failed
+ * check or I/O) are in /sys/module/hammer2/parameters/.
+ */
+#define H2_RMAP_MAX 40 /* pieces per plan: a 2 MiB window and its edges */
+
+static atomic_long_t h2_direct_blocks, h2_direct_rereads;
+
+static int h2_counter_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(kp->arg));
+}
+
+static const struct kernel_param_ops h2_counter_ops = {
+	.get = h2_counter_get,
+};
+module_param_cb(direct_reads, &h2_counter_ops, &h2_direct_blocks, 0444);
+MODULE_PARM_DESC(direct_reads, "blocks read straight into the page cache");
+module_param_cb(direct_rereads, &h2_counter_ops, &h2_direct_rereads, 0444);
+MODULE_PARM_DESC(direct_rereads,
+		 "of those, blocks read again through the core (check or I/O failed)");
+
+/* The page of the run at file offset foff (page aligned, inside the run). */
+static struct page *h2_run_page(struct h2_run *r, u64 foff)
+{
+	u64 rel = foff - (u64)r->pos;
+	int i;
+
+	for (i = 0; i < r->n; i++) {
+		size_t fs = folio_size(r->folios[i]);
+
+		if (rel < fs)
+			return folio_page(r->folios[i], rel >> PAGE_SHIFT);
+		rel -= fs;
+	}
+	return NULL;
+}
+
+/* Submit the bio of MEDIA piece m into b; false: take the core path. */
+static bool h2_direct_submit(struct h2_bdev *d, struct h2_bio_batch *b,
+			     struct h2_run *r, const hammer2_rmap_t *m)
+{
+	struct page *pages[HAMMER2_PBUFSIZE / PAGE_SIZE];
+	unsigned int i, npages = DIV_ROUND_UP(m->pbytes, PAGE_SIZE);
+
+	if (npages > ARRAY_SIZE(pages) || offset_in_page(m->foff))
+		return false;
+	for (i = 0; i < npages; i++) {
+		pages[i] = h2_run_page(r, m->foff + (u64)i * PAGE_SIZE);
+		if (pages[i] == NULL)
+			return false;
+	}
+	return h2_bdev_read_pages(d, b, pages, m->pbytes, m->dev_off) == 0;
+}
+
+/* Verify the check code of MEDIA piece m over the run's pages. */
+static bool h2_direct_verify(struct h2_run *r, const hammer2_rmap_t *m)
+{
+	hammer2_check_stream_t cs;
+	u32 done = 0;
+
+	if (!hammer2_check_stream_begin(&cs, &m->bref))
+		return false;
+	while (done < m->pbytes) {
+		u32 len = min_t(u32, PAGE_SIZE, m->pbytes - done);
+		struct page *page = h2_run_page(r, m->foff + done);
+		void *p;
+
+		if (page == NULL)
+			return false;
+		p = kmap_local_page(page);
+		hammer2_check_stream_update(&cs, p, len);
+		kunmap_local(p);
+		done += len;
+	}
+	return hammer2_check_stream_end(&cs, &m->bref);
+}
+
+/* A piece through the core (CORE, or MEDIA that failed); 0 or -errno. */
+static int h2_core_piece(struct inode *inode, struct h2_run *r,
+			 const hammer2_rmap_t *m)
+{
+	ssize_t n = hammer2_vop_read_cb(H2_IP(inode), m->foff, m->bytes,
+					h2_run_fill, r);
+
+	if (n < 0)
+		return (int)n;
+	if ((u32)n < m->bytes)
+		h2_run_fill(r, m->foff + (u64)n, NULL, m->bytes - (size_t)n);
+	return 0;
+}
+
+/*
+ * Fill [at, end) of a run of locked folios following one read plan (at
+ * most H2_RMAP_MAX pieces); *atp advances past what was filled.
  * 0 or -errno.
+ */
+static int h2_run_plan(struct inode *inode, struct h2_run *r,
+		       hammer2_rmap_t *map, loff_t *atp, loff_t end)
+{
+	struct h2_bdev *d = &H2_SB(inode->i_sb)->dev->io;
+	struct h2_bio_batch batch;
+	bool media[H2_RMAP_MAX];
+	int n, i, err = 0, nmedia = 0;
+
+	n = hammer2_vop_read_map(H2_IP(inode), (u64)*atp, (u64)(end - *atp),
+				 map, H2_RMAP_MAX);
+	if (n <= 0)
+		return n;
+	h2_batch_init(&batch);
+	for (i = 0; i < n; i++) {
+		media[i] = map[i].kind == HAMMER2_RMAP_MEDIA &&
+			   h2_direct_submit(d, &batch, r, &map[i]);
+		nmedia += media[i];
+	}
+	if (nmedia && h2_batch_wait(&batch)) {
+		/* which bio failed is not known: the core reads them all */
+		for (i = 0; i < n; i++)
+			if (media[i]) {
+				media[i] = false;
+				atomic_long_inc(&h2_direct_rereads);
+			}
+	}
+	for (i = 0; i < n && err == 0; i++) {
+		const hammer2_rmap_t *m = &map[i];
+
+		if (media[i] && !h2_direct_verify(r, m)) {
+			media[i] = false;
+			atomic_long_inc(&h2_direct_rereads);
+		}
+		if (media[i]) {
+			atomic_long_inc(&h2_direct_blocks);
+			if (m->pbytes < m->bytes)
+				h2_run_fill(r, m->foff + m->pbytes, NULL,
+					    m->bytes - m->pbytes);
+		} else if (m->kind == HAMMER2_RMAP_ZERO) {
+			h2_run_fill(r, m->foff, NULL, m->bytes);
+		} else {
+			err = h2_core_piece(inode, r, m);
+		}
+	}
+	*atp = (loff_t)(map[n - 1].foff + map[n - 1].bytes);
+	return err ? err : n;
+}
+
+/*
+ * Fill a run of locked folios: MEDIA blocks straight from the device, the
+ * rest through the core (blocks adjacent on the media read together);
+ * what lies past EOF is zeroed.  0 or -errno.
  */
 static int h2_run_read(struct inode *inode, struct h2_run *r)
 {
-	loff_t isize = i_size_read(inode), end = r->pos;
-	ssize_t n = 0;
-	int i;
+	loff_t isize = i_size_read(inode), end = r->pos, at = r->pos;
+	hammer2_rmap_t *map = NULL;
+	int i, err = 0;
 
 	for (i = 0; i < r->n; i++)
 		end += folio_size(r->folios[i]);
-	if (r->pos < isize)
-		n = hammer2_vop_read_cb(H2_IP(inode), (u64)r->pos,
-					(size_t)(min(end, isize) - r->pos),
-					h2_run_fill, r);
-	if (n < 0)
-		return (int)n;
-	if (r->pos + n < end)
-		h2_run_fill(r, (u64)(r->pos + n), NULL,
-			    (size_t)(end - r->pos - n));
+	/* a plan only pays for runs that can hold a whole block */
+	if (end - r->pos >= HAMMER2_PBUFSIZE && r->pos < isize)
+		map = kmalloc_array(H2_RMAP_MAX, sizeof(*map), GFP_NOFS);
+	while (map && at < min(end, isize)) {
+		err = h2_run_plan(inode, r, map, &at, end);
+		if (err <= 0)
+			break;
+		err = 0;
+	}
+	kfree(map);
+	if (err < 0)
+		return err;
+	if (at < min(end, isize)) {
+		ssize_t n = hammer2_vop_read_cb(H2_IP(inode), (u64)at,
+						(size_t)(min(end, isize) - at),
+						h2_run_fill, r);
+
+		if (n < 0)
+			return (int)n;
+		at += n;
+	}
+	if (at < end)
+		h2_run_fill(r, (u64)at, NULL, (size_t)(end - at));
 	for (i = 0; i < r->n; i++)
 		flush_dcache_folio(r->folios[i]);
 	return 0;

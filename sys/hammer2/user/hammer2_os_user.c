@@ -7,12 +7,13 @@
  * blocks and zlib streams).  Backed by libc, pthreads, liblz4, zlib,
  * libxxhash and libmd.
  */
-#include "hammer2_os_user.h"
+#include "hammer2_os.h" /* the seam; pulls in hammer2_os_user.h */
 
 #include <stdarg.h>
 
 #include <lz4.h>
 #include <sha2.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH64_state_t on the caller's stack */
 #include <xxhash.h>
 #include <zlib.h>
 
@@ -226,6 +227,28 @@ uint32_t hammer2_icrc32(const void *buf, size_t bytes)
 uint64_t hammer2_xxh64(const void *buf, size_t bytes, uint64_t seed)
 {
 	return (uint64_t)XXH64(buf, bytes, (XXH64_hash_t)seed);
+}
+
+_Static_assert(sizeof(XXH64_state_t) <= sizeof(hammer2_xxh64_stream_t),
+	       "XXH64_state_t must fit hammer2_xxh64_stream_t");
+_Static_assert(_Alignof(XXH64_state_t) <= _Alignof(hammer2_xxh64_stream_t),
+	       "XXH64_state_t alignment");
+
+/* Streaming XXH64 (libxxhash's state in the opaque stream). */
+void hammer2_xxh64_begin(hammer2_xxh64_stream_t *s, uint64_t seed)
+{
+	XXH64_reset((XXH64_state_t *)(void *)s, (XXH64_hash_t)seed);
+}
+
+void hammer2_xxh64_update(hammer2_xxh64_stream_t *s, const void *buf,
+			  size_t bytes)
+{
+	XXH64_update((XXH64_state_t *)(void *)s, buf, bytes);
+}
+
+uint64_t hammer2_xxh64_end(hammer2_xxh64_stream_t *s)
+{
+	return (uint64_t)XXH64_digest((XXH64_state_t *)(void *)s);
 }
 
 /* SHA-256 digest (32 bytes, FIPS 180-4 byte order) of buf into out. */
