@@ -1160,10 +1160,11 @@ int hammer2_file_read_map(hammer2_inode_t *ip, uint64_t off, uint64_t len,
 		pb = hammer2_io_placement(ip->chain->hmp, &chain->bref);
 		if (m->foff == lbase && pb != 0 && lbase + pb <= off + len &&
 		    chain->data == NULL &&
-		    !(chain->flags & (HAMMER2_CHAIN_MODIFIED |
-				      HAMMER2_CHAIN_INITIAL |
-				      HAMMER2_CHAIN_PARTIAL)) &&
-		    HAMMER2_DEC_COMP(chain->bref.methods) == HAMMER2_COMP_NONE &&
+		    !(chain->flags &
+		      (HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_INITIAL |
+		       HAMMER2_CHAIN_PARTIAL)) &&
+		    HAMMER2_DEC_COMP(chain->bref.methods) ==
+			    HAMMER2_COMP_NONE &&
 		    hammer2_check_stream_begin(&cs, &chain->bref)) {
 			m->kind = HAMMER2_RMAP_MEDIA;
 			m->pbytes = pb;

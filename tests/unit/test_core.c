@@ -869,10 +869,10 @@ static void test_read_map(void)
 	for (i = 0; i < 2; i++) {
 		ip2 = mkfile(fs.root, i ? "crc" : "lz4",
 			     HAMMER2_OBJTYPE_REGFILE);
-		CU_ASSERT_EQUAL(i ? hammer2_vop_setcheck(ip2,
-							 HAMMER2_CHECK_ISCSI32) :
-				    hammer2_vop_setcomp(ip2, HAMMER2_COMP_LZ4),
-				0);
+		CU_ASSERT_EQUAL(
+			i ? hammer2_vop_setcheck(ip2, HAMMER2_CHECK_ISCSI32) :
+			    hammer2_vop_setcomp(ip2, HAMMER2_COMP_LZ4),
+			0);
 		memset(buf, 'a', 65536);
 		if (i)
 			fill(buf, 65536, 22, 0);

@@ -902,8 +902,9 @@ static const struct kernel_param_ops h2_counter_ops = {
 module_param_cb(direct_reads, &h2_counter_ops, &h2_direct_blocks, 0444);
 MODULE_PARM_DESC(direct_reads, "blocks read straight into the page cache");
 module_param_cb(direct_rereads, &h2_counter_ops, &h2_direct_rereads, 0444);
-MODULE_PARM_DESC(direct_rereads,
-		 "of those, blocks read again through the core (check or I/O failed)");
+MODULE_PARM_DESC(
+	direct_rereads,
+	"of those, blocks read again through the core (check or I/O failed)");
 
 /* The page of the run at file offset foff (page aligned, inside the run). */
 static struct page *h2_run_page(struct h2_run *r, u64 foff)
@@ -1042,7 +1043,7 @@ static int h2_run_read(struct inode *inode, struct h2_run *r)
 	for (i = 0; i < r->n; i++)
 		end += folio_size(r->folios[i]);
 	/* a plan only pays for runs that can hold a whole block */
-	if (end - r->pos >= HAMMER2_PBUFSIZE && r->pos < isize)
+	if (end - r->pos > PAGE_SIZE && r->pos < isize)
 		map = kmalloc_array(H2_RMAP_MAX, sizeof(*map), GFP_NOFS);
 	while (map && at < min(end, isize)) {
 		err = h2_run_plan(inode, r, map, &at, end);
@@ -1126,10 +1127,24 @@ static void h2_ra_worker(struct work_struct *work)
 
 static void h2_readahead(struct readahead_control *rac)
 {
-	unsigned int max = readahead_count(rac);
+	loff_t pos = readahead_pos(rac), len = (loff_t)readahead_length(rac);
+	loff_t isize = i_size_read(rac->mapping->host);
+	loff_t start = round_down(pos, (loff_t)HAMMER2_PBUFSIZE);
+	loff_t end = min(round_up(pos + len, (loff_t)HAMMER2_PBUFSIZE),
+			 round_up(isize, (loff_t)PAGE_SIZE));
+	unsigned int max;
 	struct h2_ra *ra;
 	struct folio *folio;
 
+	/*
+	 * Whole 64 KiB blocks (up to EOF) can be read straight into the
+	 * folios; a window that cuts a block would read it through the core,
+	 * and the next window would read it again.
+	 */
+	if (start < pos || end > pos + len)
+		readahead_expand(rac, start,
+				 (size_t)(max(end, pos + len) - start));
+	max = readahead_count(rac);
 	ra = kmalloc(struct_size(ra, folios, max), GFP_NOFS);
 	if (ra == NULL)
 		return; /* the folios are left for read_folio */
