@@ -16,7 +16,9 @@
 # h2newfs=ARGS (commas for spaces) adds newfs_hammer2 options;
 # h2perf=TARGET-TEST[,...] (e.g. hammer2-seqwrite) profiles those steps
 # with perf record -a (cpu-clock; the flat report goes to
-# /results/bench/perf-TARGET-TEST.txt).
+# /results/bench/perf-TARGET-TEST.txt); h2stat=TARGET-TEST[,...] samples
+# /proc/diskstats (vdb) every half second during those steps into
+# /results/bench/diskstats-TARGET-TEST.txt ("uptime" + the vdb line).
 #
 # Output: one line per measurement,
 #   BENCH TARGET TEST SECONDS AMOUNT UNIT
@@ -29,6 +31,7 @@ RAND=64
 NFILES=10000
 H2NEWFS=
 H2PERF=
+H2STAT=
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	h2arg=*) TARGETS=${a#h2arg=} ;;
@@ -37,6 +40,7 @@ for a in $(cat /proc/cmdline); do
 	h2files=*) NFILES=${a#h2files=} ;;
 	h2newfs=*) H2NEWFS=$(echo "${a#h2newfs=}" | tr ',' ' ') ;;
 	h2perf=*) H2PERF=${a#h2perf=} ;;
+	h2stat=*) H2STAT=${a#h2stat=} ;;
 	esac
 done
 R=/results/bench
@@ -60,8 +64,26 @@ mkfs_t() {
 	esac
 }
 
-# prof TARGET TEST CMD...: run CMD, under perf record if h2perf= names it.
+# prof TARGET TEST CMD...: run CMD, under perf record if h2perf= names it,
+# with /proc/diskstats sampled if h2stat= names it.
 prof() {
+	local t=$1 test=$2 rc=0 sampler=
+	shift 2
+	case ",$H2STAT," in
+	*",$t-$test,"*)
+		while :; do
+			echo "$(up) $(grep ' vdb ' /proc/diskstats)"
+			sleep 0.5
+		done >"$R/diskstats-$t-$test.txt" &
+		sampler=$!
+		;;
+	esac
+	prof_run "$t" "$test" "$@" || rc=$?
+	[ -z "$sampler" ] || kill "$sampler"
+	return $rc
+}
+
+prof_run() {
 	local t=$1 test=$2 rc=0
 	shift 2
 	case ",$H2PERF," in

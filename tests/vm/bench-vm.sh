@@ -23,7 +23,8 @@
 # BENCH_SEQ_MB (512), BENCH_RAND_MB (64), BENCH_FILES (10000),
 # BENCH_TIMEOUT (seconds, default 3600), WORKLOADS, BENCH_NEWFS
 # (newfs_hammer2 options, e.g. "-c none"), BENCH_PERF (profile steps,
-# e.g. hammer2-seqwrite,hammer2-sqlite: build/vm/bench-results/bench/perf-*.txt).
+# e.g. hammer2-seqwrite,hammer2-sqlite: build/vm/bench-results/bench/perf-*.txt),
+# BENCH_STAT (the same steps: /proc/diskstats every 0.5 s, diskstats-*.txt).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -69,7 +70,7 @@ t0=$(date +%s)
 rc=0
 tests/vm/run-vm.sh -q -t "${BENCH_TIMEOUT:-3600}" \
 	-i "$VMDIR/initramfs-bench.cpio.gz" \
-	-a "h2mode=bench h2timeout=${BENCH_TIMEOUT:-3600} h2arg=$TARGETS h2seq=$SEQ h2rand=$RAND h2files=$NFILES${BENCH_NEWFS:+ h2newfs=$(echo "$BENCH_NEWFS" | tr ' ' ',')}${BENCH_PERF:+ h2perf=$BENCH_PERF}" \
+	-a "h2mode=bench h2timeout=${BENCH_TIMEOUT:-3600} h2arg=$TARGETS h2seq=$SEQ h2rand=$RAND h2files=$NFILES${BENCH_NEWFS:+ h2newfs=$(echo "$BENCH_NEWFS" | tr ' ' ',')}${BENCH_PERF:+ h2perf=$BENCH_PERF}${BENCH_STAT:+ h2stat=$BENCH_STAT}" \
 	-l "$LOG" "$RES" "$DISK" || rc=$?
 echo "bench-vm: VM ran $(($(date +%s) - t0)) s (QEMU exit $rc)"
 grep -aE '^(FAIL|bench:|info)' "$LOG" || true
