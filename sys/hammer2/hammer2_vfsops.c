@@ -686,8 +686,11 @@ int hammer2_vop_reserve(hammer2_inode_t *ip, uint64_t bytes)
 
 void hammer2_vop_unreserve(hammer2_inode_t *ip, uint64_t bytes)
 {
-	hammer2_dev_t *hmp = ip->pmp->hmp;
+	hammer2_vfs_unreserve(ip->pmp->hmp, bytes);
+}
 
+void hammer2_vfs_unreserve(hammer2_dev_t *hmp, uint64_t bytes)
+{
 	dev_lock(hmp);
 	dev_unreserve(hmp, bytes);
 	dev_unlock(hmp, 0);

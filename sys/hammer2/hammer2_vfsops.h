@@ -204,6 +204,8 @@ int hammer2_vop_read_map(hammer2_inode_t *ip, uint64_t off, uint64_t len,
  */
 int hammer2_vop_reserve(hammer2_inode_t *ip, uint64_t bytes);
 void hammer2_vop_unreserve(hammer2_inode_t *ip, uint64_t bytes);
+/* hammer2_vop_unreserve for reservations not tied to one inode. */
+void hammer2_vfs_unreserve(hammer2_dev_t *hmp, uint64_t bytes);
 ssize_t hammer2_vop_write_resv(hammer2_inode_t *ip, uint64_t off, size_t len,
 			       hammer2_copy_fn fn, void *arg, uint64_t resv);
 /*

@@ -71,7 +71,27 @@ struct h2_dev {
 	int nrw;
 	struct delayed_work flush_work; /* periodic hammer2_vfs_sync */
 	int flush_err;			/* last flusher errno (logged once) */
+	/*
+	 * Delayed-write reservation taken from the core ahead of need
+	 * (h2_dev_reserve), so that write(2) rarely takes the core's device
+	 * lock; returned by h2_dev_spare_return.
+	 */
+	spinlock_t spare_lock;
+	u64 spare;
 };
+
+/*
+ * Reserve want bytes of delayed-write room in the core for a write(2) to
+ * ip: from dev->spare when it holds enough, else H2_RESV_CHUNK (8 MiB) at
+ * once (the rest kept as spare), else, with the spare returned, exactly
+ * want.  0 or -errno (ENOSPC, EROFS, EIO) as hammer2_vop_reserve.
+ */
+int h2_dev_reserve(struct h2_dev *dev, hammer2_inode_t *ip, u64 want);
+/*
+ * Give dev's spare reservation back to the core (before a flush, statfs,
+ * read-only switch and close, so that free space and ENOSPC stay exact).
+ */
+void h2_dev_spare_return(struct h2_dev *dev);
 
 /* Per super block (s_fs_info). */
 struct h2_sb_info {

@@ -5,7 +5,8 @@
  * runs under writeback and must not recurse into filesystem reclaim, and
  * GFP_KERNEL (scoped to NOFS) keeps kvmalloc's vmalloc fallback for the
  * large buffers (volume header copy, 64 KiB blocks).  Unzeroed block
- * buffers come from per-size slab caches (see hammer2_alloc_raw).
+ * buffers come from per-size slab caches and page pools (see
+ * hammer2_alloc_raw).
  *
  * The codecs need workspaces (lz4 16 KiB, deflate ~270 KiB, inflate ~44
  * KiB).  They are allocated on first use, each protected by its own mutex
@@ -19,6 +20,7 @@
 #include <linux/mutex.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -46,20 +48,41 @@ void *hammer2_alloc(size_t bytes)
 }
 
 /*
- * Unzeroed buffers of 1 KiB..64 KiB (the block sizes) come from one slab
- * cache per power of two, each with a constructor.  Debian's kernel runs
- * with init_on_alloc=1, which zeroes every page and kmalloc object it
- * hands out; a cache with a constructor is exempt (its objects keep what
- * the constructor or their last user left), so a freed block buffer is
- * reused as it is instead of being cleared again (clear_page was a third
- * of the CPU time of a sequential read under QEMU TCG).  SLUB's kfree()
- * frees objects of any cache, so hammer2_free stays kvfree().  A cache
- * that cannot be had, or an allocation it fails (high-order pages),
- * falls back to kvmalloc.
+ * Unzeroed buffers of 1 KiB..64 KiB (the block sizes).  Debian's kernel
+ * runs with init_on_alloc=1, which zeroes every page and kmalloc object
+ * it hands out; clear_page was a third of the CPU time of sequential I/O
+ * under QEMU TCG.  Two ways around it:
+ *
+ *  - 1 KiB..8 KiB: one slab cache per power of two, each with a
+ *    constructor (a cache with a constructor is exempt from zeroing: its
+ *    objects keep what their last user left).  Those slabs hold many
+ *    objects, so they stay allocated and recycled.
+ *  - 16 KiB..64 KiB: whole compound pages (order 2..4), kept on a free
+ *    stack per size when freed (up to H2_POOL_BYTES each).  A slab of
+ *    objects this large holds one or two, and SLUB gives an empty slab
+ *    back to the page allocator, which zeroes it again at the next
+ *    allocation: the pool keeps the pages instead.  Pool pages are told
+ *    apart in hammer2_free by their folio's private word (H2_POOL_MAGIC);
+ *    the page allocator hands out folios with it 0.
+ *
+ * SLUB's kfree() frees objects of any cache, so other pointers go to
+ * kvfree().  A cache or pool that fails (high-order pages) falls back to
+ * kvmalloc.
  */
 #define H2_BUF_MIN_RADIX 10
+#define H2_SLAB_MAX_RADIX 13
 #define H2_BUF_MAX_RADIX 16
-static struct kmem_cache *h2_buf_cache[H2_BUF_MAX_RADIX - H2_BUF_MIN_RADIX + 1];
+#define H2_POOL_MAGIC 0x4832706f6f6cUL /* "H2pool" */
+#define H2_POOL_BYTES (16UL << 20)
+static struct kmem_cache *h2_buf_cache[H2_SLAB_MAX_RADIX - H2_BUF_MIN_RADIX + 1];
+
+struct h2_pool {
+	spinlock_t lock;
+	void *top;	   /* free buffers, linked through their first word */
+	unsigned long n;   /* on the stack */
+	unsigned long max; /* cap: H2_POOL_BYTES of buffers */
+};
+static struct h2_pool h2_pools[H2_BUF_MAX_RADIX - H2_SLAB_MAX_RADIX];
 
 static void h2_buf_ctor(void *p)
 {
@@ -76,16 +99,102 @@ static void h2_buf_caches_destroy(void)
 	}
 }
 
+/* The pool of radix (14..16). */
+static struct h2_pool *h2_pool_of(unsigned int radix)
+{
+	return &h2_pools[radix - H2_SLAB_MAX_RADIX - 1];
+}
+
+static void *h2_pool_get(unsigned int radix)
+{
+	struct h2_pool *pl = h2_pool_of(radix);
+	struct folio *folio;
+	void *p;
+
+	spin_lock(&pl->lock);
+	p = pl->top;
+	if (p) {
+		pl->top = *(void **)p;
+		pl->n--;
+	}
+	spin_unlock(&pl->lock);
+	if (p)
+		return p;
+	folio = folio_alloc(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY,
+			    radix - PAGE_SHIFT);
+	if (folio == NULL)
+		return NULL;
+	folio->private = (void *)H2_POOL_MAGIC;
+	return folio_address(folio);
+}
+
+/* Give p back to its pool, or its pages to the system; false: not ours. */
+static bool h2_pool_put(void *p)
+{
+	struct folio *folio;
+	struct h2_pool *pl;
+	unsigned int radix;
+
+	if (is_vmalloc_addr(p) || !virt_addr_valid(p))
+		return false;
+	folio = virt_to_folio(p);
+	if (folio_test_slab(folio) || folio->private != (void *)H2_POOL_MAGIC ||
+	    folio_address(folio) != p)
+		return false;
+	radix = folio_order(folio) + PAGE_SHIFT;
+	if (radix <= H2_SLAB_MAX_RADIX || radix > H2_BUF_MAX_RADIX)
+		return false;
+	pl = h2_pool_of(radix);
+	spin_lock(&pl->lock);
+	if (pl->n < pl->max) {
+		*(void **)p = pl->top;
+		pl->top = p;
+		pl->n++;
+		p = NULL;
+	}
+	spin_unlock(&pl->lock);
+	if (p) {
+		folio->private = NULL;
+		folio_put(folio);
+	}
+	return true;
+}
+
+static void h2_pools_drain(void)
+{
+	int i;
+
+	for (i = 0; i < (int)ARRAY_SIZE(h2_pools); i++) {
+		struct h2_pool *pl = &h2_pools[i];
+
+		while (pl->top) {
+			void *p = pl->top;
+			struct folio *folio = virt_to_folio(p);
+
+			pl->top = *(void **)p;
+			pl->n--;
+			folio->private = NULL;
+			folio_put(folio);
+		}
+	}
+}
+
 int hammer2_os_linux_init(void)
 {
 	static const char *const names[] = {
-		"hammer2_buf_1k",  "hammer2_buf_2k",  "hammer2_buf_4k",
-		"hammer2_buf_8k",  "hammer2_buf_16k", "hammer2_buf_32k",
-		"hammer2_buf_64k",
+		"hammer2_buf_1k",
+		"hammer2_buf_2k",
+		"hammer2_buf_4k",
+		"hammer2_buf_8k",
 	};
 	int i;
 
 	BUILD_BUG_ON(ARRAY_SIZE(names) != ARRAY_SIZE(h2_buf_cache));
+	BUILD_BUG_ON(PAGE_SHIFT > H2_SLAB_MAX_RADIX);
+	for (i = 0; i < (int)ARRAY_SIZE(h2_pools); i++) {
+		spin_lock_init(&h2_pools[i].lock);
+		h2_pools[i].max = H2_POOL_BYTES >> (H2_SLAB_MAX_RADIX + 1 + i);
+	}
 	for (i = 0; i < (int)ARRAY_SIZE(h2_buf_cache); i++) {
 		unsigned int size = 1U << (H2_BUF_MIN_RADIX + i);
 
@@ -109,11 +218,18 @@ void *hammer2_alloc_raw(size_t bytes)
 	nofs = memalloc_nofs_save();
 	if (bytes >= (1U << H2_BUF_MIN_RADIX) &&
 	    bytes <= (1U << H2_BUF_MAX_RADIX) && is_power_of_2(bytes)) {
-		struct kmem_cache *c =
-			h2_buf_cache[ilog2(bytes) - H2_BUF_MIN_RADIX];
+		unsigned int radix = ilog2(bytes);
 
-		if (c)
-			p = kmem_cache_alloc(c, GFP_KERNEL | __GFP_NOWARN);
+		if (radix > H2_SLAB_MAX_RADIX) {
+			p = h2_pool_get(radix);
+		} else {
+			struct kmem_cache *c =
+				h2_buf_cache[radix - H2_BUF_MIN_RADIX];
+
+			if (c)
+				p = kmem_cache_alloc(c,
+						     GFP_KERNEL | __GFP_NOWARN);
+		}
 	}
 	if (p == NULL)
 		p = kvmalloc(bytes ? bytes : 1, GFP_KERNEL);
@@ -123,6 +239,8 @@ void *hammer2_alloc_raw(size_t bytes)
 
 void hammer2_free(void *p)
 {
+	if (p && h2_pool_put(p))
+		return;
 	kvfree(p);
 }
 
@@ -331,6 +449,7 @@ void hammer2_os_linux_exit(void)
 	h2_ws_free(&h2_deflate_ws);
 	h2_ws_free(&h2_inflate_ws);
 	h2_buf_caches_destroy();
+	h2_pools_drain(); /* every device is closed: all buffers are back */
 }
 
 int hammer2_os_lz4_compress(const void *src, int srclen, void *dst, int dstcap)

@@ -42,11 +42,52 @@ static void h2_dev_set_rdonly(struct h2_dev *dev, int ro)
 		       dev->io.bdev, err);
 }
 
+#define H2_RESV_CHUNK SZ_8M
+
+int h2_dev_reserve(struct h2_dev *dev, hammer2_inode_t *ip, u64 want)
+{
+	spin_lock(&dev->spare_lock);
+	if (dev->spare >= want) {
+		dev->spare -= want;
+		spin_unlock(&dev->spare_lock);
+		return 0;
+	}
+	spin_unlock(&dev->spare_lock);
+	if (want < H2_RESV_CHUNK &&
+	    hammer2_vop_reserve(ip, H2_RESV_CHUNK) == 0) {
+		spin_lock(&dev->spare_lock);
+		dev->spare += H2_RESV_CHUNK - want;
+		spin_unlock(&dev->spare_lock);
+		return 0;
+	}
+	h2_dev_spare_return(dev);
+	return -hammer2_vop_reserve(ip, want);
+}
+
+void h2_dev_spare_return(struct h2_dev *dev)
+{
+	u64 t;
+
+	spin_lock(&dev->spare_lock);
+	t = dev->spare;
+	dev->spare = 0;
+	spin_unlock(&dev->spare_lock);
+	if (t)
+		hammer2_vfs_unreserve(dev->hmp, t);
+}
+
+/* The flush of sync(2)/syncfs and the periodic flusher. */
+static int h2_dev_sync(struct h2_dev *dev)
+{
+	h2_dev_spare_return(dev);
+	return hammer2_vfs_sync(dev->hmp);
+}
+
 static void h2_flush_work(struct work_struct *work)
 {
 	struct h2_dev *dev =
 		container_of(to_delayed_work(work), struct h2_dev, flush_work);
-	int err = hammer2_vfs_sync(dev->hmp);
+	int err = h2_dev_sync(dev);
 
 	if (err && err != dev->flush_err)
 		pr_err("hammer2: %pg: periodic flush failed: error %d\n",
@@ -80,7 +121,7 @@ static int h2_dev_del_rw(struct h2_dev *dev)
 		dev->nrw--;
 		return 0;
 	}
-	err = hammer2_vfs_sync(dev->hmp);
+	err = h2_dev_sync(dev);
 	if (err)
 		return err;
 	dev->nrw = 0;
@@ -123,6 +164,7 @@ static int h2_dev_get(struct block_device *bdev, bool rw, struct h2_dev **devp)
 	}
 	h2_bdev_init(&dev->io, bdev);
 	INIT_DELAYED_WORK(&dev->flush_work, h2_flush_work);
+	spin_lock_init(&dev->spare_lock);
 	err = hammer2_dev_open(&h2_bdev_ops, &dev->io, dev->io.bytes,
 			       HAMMER2_MNT_RDONLY, &dev->hmp);
 	if (err) {
@@ -155,7 +197,7 @@ static void h2_dev_put(struct h2_dev *dev, bool rw)
 		dev->nrw--;
 	if (--dev->refs > 0) {
 		if (rw && dev->nrw == 0) {
-			err = hammer2_vfs_sync(dev->hmp);
+			err = h2_dev_sync(dev);
 			if (err)
 				pr_err("hammer2: %pg: flush failed: error %d\n",
 				       dev->io.bdev, err);
@@ -168,6 +210,7 @@ static void h2_dev_put(struct h2_dev *dev, bool rw)
 	mutex_unlock(&h2_devs_lock);
 	WRITE_ONCE(dev->nrw, 0);
 	cancel_delayed_work_sync(&dev->flush_work);
+	h2_dev_spare_return(dev);
 	err = hammer2_dev_close(dev->hmp);
 	if (err)
 		pr_err("hammer2: %pg: final flush failed: error %d\n",
@@ -222,7 +265,7 @@ static int h2_sync_fs(struct super_block *sb, int wait)
 
 	if (sb_rdonly(sb))
 		return 0;
-	return -hammer2_vfs_sync(sbi->dev->hmp);
+	return -h2_dev_sync(sbi->dev);
 }
 
 static int h2_statfs(struct dentry *dentry, struct kstatfs *buf)
@@ -233,6 +276,7 @@ static int h2_statfs(struct dentry *dentry, struct kstatfs *buf)
 	u64 id = huge_encode_dev(sb->s_dev);
 	int err;
 
+	h2_dev_spare_return(sbi->dev); /* free space as it is */
 	err = hammer2_vfs_statfs(sbi->pmp, &st);
 	if (err)
 		return -err;

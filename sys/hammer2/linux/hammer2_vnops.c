@@ -764,11 +764,12 @@ static int h2_resv_begin(struct inode *inode, u64 want)
 	struct h2_inode_info *hi = H2_I(inode);
 	int err;
 
-	err = -hammer2_vop_reserve(H2_IP(inode), want);
+	err = h2_dev_reserve(H2_SB(inode->i_sb)->dev, H2_IP(inode), want);
 	if (err == -ENOSPC) {
 		filemap_write_and_wait(inode->i_mapping);
 		h2_resv_settle(inode);
-		err = -hammer2_vop_reserve(H2_IP(inode), want);
+		err = h2_dev_reserve(H2_SB(inode->i_sb)->dev, H2_IP(inode),
+				     want);
 	}
 	if (err)
 		return err;
