@@ -91,7 +91,14 @@ direct_test() {
 	dd if=/dev/urandom of=/tmp/direct.orig bs=1M count=8 2>/dev/null &&
 		cp /tmp/direct.orig $f && sync || return 1
 	s=$(sha256sum </tmp/direct.orig)
+	# the written blocks' buffers went back to the pool; memory
+	# pressure (drop_caches runs the shrinkers) empties it
+	d=$(cat $P/pool_buffers)
+	[ "$d" -gt 0 ] || { echo "no buffer pooled after writing 8 MiB"; return 1; }
 	echo 3 >/proc/sys/vm/drop_caches
+	[ "$(cat $P/pool_buffers)" -eq 0 ] ||
+		{ echo "pool kept $(cat $P/pool_buffers) of $d buffers after drop_caches"; return 1; }
+	echo "$d buffers pooled after the write, 0 after drop_caches"
 	d0=$(cat $P/direct_reads) && r0=$(cat $P/direct_rereads) || return 1
 	[ "$(sha256sum <$f)" = "$s" ] || { echo "content differs"; return 1; }
 	d=$(($(cat $P/direct_reads) - d0))
@@ -229,7 +236,7 @@ run "mount again" mount_fs || end
 echo "H2VM-PHASE remounted $(up)"
 if [ "$FS" = hammer2 ]; then
 	run "reads straight into the page cache; a damaged block gives EIO" direct_test
-	grep -h 'blocks read straight\|damaged block' $LOG/reads_straight*.log 2>/dev/null |
+	grep -h 'blocks read straight\|damaged block\|buffers pooled' $LOG/reads_straight*.log 2>/dev/null |
 		sed 's/^/info /'
 	grep -q " /mnt " /proc/mounts || mount_fs
 fi

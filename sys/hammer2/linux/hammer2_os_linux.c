@@ -19,6 +19,9 @@
 #include <linux/kernel.h>
 #include <linux/mutex.h>
 #include <linux/printk.h>
+#include <linux/moduleparam.h>
+#include <linux/shrinker.h>
+#include <linux/sysfs.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -58,7 +61,8 @@ void *hammer2_alloc(size_t bytes)
  *    objects keep what their last user left).  Those slabs hold many
  *    objects, so they stay allocated and recycled.
  *  - 16 KiB..64 KiB: whole compound pages (order 2..4), kept on a free
- *    stack per size when freed (up to H2_POOL_BYTES each).  A slab of
+ *    stack per size when freed (up to H2_POOL_BYTES each; a shrinker
+ *    empties them under memory pressure).  A slab of
  *    objects this large holds one or two, and SLUB gives an empty slab
  *    back to the page allocator, which zeroes it again at the next
  *    allocation: the pool keeps the pages instead.  Pool pages are told
@@ -160,24 +164,85 @@ static bool h2_pool_put(void *p)
 	return true;
 }
 
-static void h2_pools_drain(void)
+/* Free up to n pooled buffers (largest first); returns how many. */
+static unsigned long h2_pools_free(unsigned long n)
 {
+	unsigned long done = 0;
 	int i;
 
-	for (i = 0; i < (int)ARRAY_SIZE(h2_pools); i++) {
+	for (i = (int)ARRAY_SIZE(h2_pools) - 1; i >= 0 && done < n; i--) {
 		struct h2_pool *pl = &h2_pools[i];
 
-		while (pl->top) {
-			void *p = pl->top;
-			struct folio *folio = virt_to_folio(p);
+		while (done < n) {
+			struct folio *folio;
+			void *p;
 
-			pl->top = *(void **)p;
-			pl->n--;
+			spin_lock(&pl->lock);
+			p = pl->top;
+			if (p) {
+				pl->top = *(void **)p;
+				pl->n--;
+			}
+			spin_unlock(&pl->lock);
+			if (p == NULL)
+				break;
+			folio = virt_to_folio(p);
 			folio->private = NULL;
 			folio_put(folio);
+			done++;
 		}
 	}
+	return done;
 }
+
+static void h2_pools_drain(void)
+{
+	h2_pools_free(ULONG_MAX);
+}
+
+/* Memory pressure empties the pools (buffers, one per object). */
+static unsigned long h2_pool_count(struct shrinker *sh,
+				   struct shrink_control *sc)
+{
+	unsigned long n = 0;
+	int i;
+
+	for (i = 0; i < (int)ARRAY_SIZE(h2_pools); i++)
+		n += READ_ONCE(h2_pools[i].n);
+	return n ? n : SHRINK_EMPTY;
+}
+
+static unsigned long h2_pool_scan(struct shrinker *sh,
+				  struct shrink_control *sc)
+{
+	unsigned long n = h2_pools_free(sc->nr_to_scan);
+
+	return n ? n : SHRINK_STOP;
+}
+
+/* /sys/module/hammer2/parameters/pool_buffers: buffers pooled now. */
+static int h2_pool_param_get(char *buf, const struct kernel_param *kp)
+{
+	unsigned long n = 0;
+	int i;
+
+	for (i = 0; i < (int)ARRAY_SIZE(h2_pools); i++)
+		n += READ_ONCE(h2_pools[i].n);
+	return sysfs_emit(buf, "%lu\n", n);
+}
+
+static const struct kernel_param_ops h2_pool_param_ops = {
+	.get = h2_pool_param_get,
+};
+module_param_cb(pool_buffers, &h2_pool_param_ops, NULL, 0444);
+MODULE_PARM_DESC(pool_buffers, "16-64 KiB block buffers kept for reuse");
+
+static struct shrinker h2_pool_shrinker = {
+	.count_objects = h2_pool_count,
+	.scan_objects = h2_pool_scan,
+	.seeks = DEFAULT_SEEKS,
+};
+static bool h2_pool_shrinker_on;
 
 int hammer2_os_linux_init(void)
 {
@@ -207,6 +272,9 @@ int hammer2_os_linux_init(void)
 			return -ENOMEM;
 		}
 	}
+	/* without a shrinker the pools still work, only pinned till exit */
+	h2_pool_shrinker_on =
+		register_shrinker(&h2_pool_shrinker, "hammer2-buf-pool") == 0;
 	return 0;
 }
 
@@ -449,6 +517,8 @@ void hammer2_os_linux_exit(void)
 	h2_ws_free(&h2_deflate_ws);
 	h2_ws_free(&h2_inflate_ws);
 	h2_buf_caches_destroy();
+	if (h2_pool_shrinker_on)
+		unregister_shrinker(&h2_pool_shrinker);
 	h2_pools_drain(); /* every device is closed: all buffers are back */
 }
 
