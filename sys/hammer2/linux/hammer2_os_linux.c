@@ -109,10 +109,9 @@ static struct h2_pool *h2_pool_of(unsigned int radix)
 	return &h2_pools[radix - H2_SLAB_MAX_RADIX - 1];
 }
 
-static void *h2_pool_get(unsigned int radix)
+/* The top buffer of pool pl, or NULL if it is empty. */
+static void *h2_pool_pop(struct h2_pool *pl)
 {
-	struct h2_pool *pl = h2_pool_of(radix);
-	struct folio *folio;
 	void *p;
 
 	spin_lock(&pl->lock);
@@ -122,6 +121,14 @@ static void *h2_pool_get(unsigned int radix)
 		pl->n--;
 	}
 	spin_unlock(&pl->lock);
+	return p;
+}
+
+static void *h2_pool_get(unsigned int radix)
+{
+	struct folio *folio;
+	void *p = h2_pool_pop(h2_pool_of(radix));
+
 	if (p)
 		return p;
 	folio = folio_alloc(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY,
@@ -175,15 +182,8 @@ static unsigned long h2_pools_free(unsigned long n)
 
 		while (done < n) {
 			struct folio *folio;
-			void *p;
+			void *p = h2_pool_pop(pl);
 
-			spin_lock(&pl->lock);
-			p = pl->top;
-			if (p) {
-				pl->top = *(void **)p;
-				pl->n--;
-			}
-			spin_unlock(&pl->lock);
 			if (p == NULL)
 				break;
 			folio = virt_to_folio(p);
