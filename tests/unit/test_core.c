@@ -135,15 +135,21 @@ static int check_file(struct fs *fs, const char *name, uint64_t size,
 	return ok;
 }
 
+/* The DATA chain of ip at lbase without its data (drop it), or NULL. */
+static hammer2_chain_t *block_chain(hammer2_inode_t *ip, uint64_t lbase)
+{
+	int error;
+
+	return hammer2_chain_lookup(ip->chain, lbase, lbase + 0xFFFF,
+				    HAMMER2_LOOKUP_NODATA, &error);
+}
+
 /* Physical data_off of the DATA block of ip at lbase (0 if a hole). */
 static hammer2_off_t block_off(hammer2_inode_t *ip, uint64_t lbase)
 {
-	hammer2_chain_t *chain;
+	hammer2_chain_t *chain = block_chain(ip, lbase);
 	hammer2_off_t off = 0;
-	int error;
 
-	chain = hammer2_chain_lookup(ip->chain, lbase, lbase + 0xFFFF,
-				     HAMMER2_LOOKUP_NODATA, &error);
 	if (chain) {
 		off = chain->bref.data_off;
 		hammer2_chain_drop(chain);
@@ -154,11 +160,9 @@ static hammer2_off_t block_off(hammer2_inode_t *ip, uint64_t lbase)
 /* Compression method recorded in the DATA blockref at lbase (-1: hole). */
 static int block_comp(hammer2_inode_t *ip, uint64_t lbase)
 {
-	hammer2_chain_t *chain;
-	int error, comp = -1;
+	hammer2_chain_t *chain = block_chain(ip, lbase);
+	int comp = -1;
 
-	chain = hammer2_chain_lookup(ip->chain, lbase, lbase + 0xFFFF,
-				     HAMMER2_LOOKUP_NODATA, &error);
 	if (chain) {
 		comp = HAMMER2_DEC_COMP(chain->bref.methods);
 		hammer2_chain_drop(chain);
@@ -169,11 +173,9 @@ static int block_comp(hammer2_inode_t *ip, uint64_t lbase)
 /* Is the DATA chain at lbase cached with its data? (-1: hole) */
 static int block_loaded(hammer2_inode_t *ip, uint64_t lbase)
 {
-	hammer2_chain_t *chain;
-	int error, loaded = -1;
+	hammer2_chain_t *chain = block_chain(ip, lbase);
+	int loaded = -1;
 
-	chain = hammer2_chain_lookup(ip->chain, lbase, lbase + 0xFFFF,
-				     HAMMER2_LOOKUP_NODATA, &error);
 	if (chain) {
 		loaded = chain->data != NULL;
 		hammer2_chain_drop(chain);

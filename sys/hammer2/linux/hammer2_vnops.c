@@ -811,10 +811,10 @@ struct h2_run {
 };
 
 /*
- * Map the run's byte at file offset foff (kunmap_local when done): its
- * address and the bytes left in its page, or NULL past the run.
+ * The run's folio holding file offset foff and the offset in it (*in), or
+ * NULL past the run.  Moves the cursor, so walks forward cost nothing.
  */
-static void *h2_run_map(struct h2_run *r, u64 foff, size_t *room)
+static struct folio *h2_run_seek(struct h2_run *r, u64 foff, size_t *in)
 {
 	u64 rel = foff - (u64)r->pos;
 
@@ -826,16 +826,30 @@ static void *h2_run_map(struct h2_run *r, u64 foff, size_t *room)
 		size_t fs = folio_size(r->folios[r->cur]);
 
 		if (rel - r->cur_rel < fs) {
-			size_t in = (size_t)(rel - r->cur_rel);
-
-			*room = PAGE_SIZE - (in & (PAGE_SIZE - 1));
-			return kmap_local_folio(r->folios[r->cur], in);
+			*in = (size_t)(rel - r->cur_rel);
+			return r->folios[r->cur];
 		}
 		r->cur_rel += fs;
 		r->cur++;
 	}
-	*room = 0;
 	return NULL;
+}
+
+/*
+ * Map the run's byte at file offset foff (kunmap_local when done): its
+ * address and the bytes left in its page, or NULL past the run.
+ */
+static void *h2_run_map(struct h2_run *r, u64 foff, size_t *room)
+{
+	size_t in;
+	struct folio *folio = h2_run_seek(r, foff, &in);
+
+	if (folio == NULL) {
+		*room = 0;
+		return NULL;
+	}
+	*room = PAGE_SIZE - (in & (PAGE_SIZE - 1));
+	return kmap_local_folio(folio, in);
 }
 
 /* hammer2_copy_fn for reads: core block (or zeros) into the folios. */
@@ -907,20 +921,13 @@ MODULE_PARM_DESC(
 	direct_rereads,
 	"of those, blocks read again through the core (check or I/O failed)");
 
-/* The page of the run at file offset foff (page aligned, inside the run). */
+/* The page of the run at file offset foff (page aligned), or NULL. */
 static struct page *h2_run_page(struct h2_run *r, u64 foff)
 {
-	u64 rel = foff - (u64)r->pos;
-	int i;
+	size_t in;
+	struct folio *folio = h2_run_seek(r, foff, &in);
 
-	for (i = 0; i < r->n; i++) {
-		size_t fs = folio_size(r->folios[i]);
-
-		if (rel < fs)
-			return folio_page(r->folios[i], rel >> PAGE_SHIFT);
-		rel -= fs;
-	}
-	return NULL;
+	return folio ? folio_page(folio, in >> PAGE_SHIFT) : NULL;
 }
 
 /* Submit the bio of MEDIA piece m into b; false: take the core path. */
