@@ -124,7 +124,7 @@ deps:
 kmod:
 	@scripts/kmod.sh
 
-# demo and bench install their packages first, so on a fresh machine the
+# demo, bench and bench-vm install their packages first, so on a fresh machine the
 # README's commands are the whole set-up.
 demo:
 	@scripts/deps.sh
@@ -152,7 +152,9 @@ vmtest: all kmod
 # One VM boot, the same virtio disk freshly formatted for each filesystem:
 # fio, create/stat/unlink, sqlite replay; table to BENCHMARKS.md, chart in
 # build/vm/bench-vm.png.
-bench-vm: all kmod
+bench-vm:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all kmod
 	@tests/vm/bench-vm.sh
 
 install: all

@@ -73,6 +73,12 @@ int hammer2_error_to_errno(int error);
  *              in place.  writev may return before the data reaches the
  *              device: the core leaves the buffers untouched until wait
  *              returns; an error may be reported by writev or by wait.
+ * readm:       n runs as for readv (req[i].iov, .cnt, .off), issued
+ *              together so the device works on them at once.  Returns 0
+ *              when all have completed, with req[i].error 0 or a positive
+ *              errno for each run; or a positive errno (ENOMEM) without
+ *              reading, and the core then calls readv once per run, one
+ *              after the other, as it does when readm is NULL.
  * wait:        every writev issued so far has completed; 0 or EIO.
  *              Needed only when writev is asynchronous.
  * kick:        ask for a background flush soon (hammer2_vfs_sync from
@@ -84,6 +90,14 @@ int hammer2_error_to_errno(int error);
 struct hammer2_iov {
 	void *iov_base;
 	size_t iov_len; /* bytes */
+};
+
+/* One run of a readm batch (see above); error is set by readm. */
+struct hammer2_ioreq {
+	const struct hammer2_iov *iov;
+	int cnt;
+	uint64_t off; /* bytes */
+	int error;    /* 0 or a positive errno */
 };
 
 struct hammer2_devops {
@@ -98,6 +112,7 @@ struct hammer2_devops {
 		      uint64_t off);
 	int (*wait)(void *ctx);
 	void (*kick)(void *ctx);
+	int (*readm)(void *ctx, struct hammer2_ioreq *req, int n);
 };
 
 typedef struct hammer2_dev hammer2_dev_t;

@@ -341,16 +341,35 @@ static int chain_set_data(hammer2_chain_t *chain, uint8_t *data, uint32_t bytes)
 		return HAMMER2_ERROR_BADBREF;
 	}
 	if (chain->flags & HAMMER2_CHAIN_PARTIAL) {
-		/* the old block fills the units not written since */
-		uint32_t u;
+		/*
+		 * Old block and written units meet in whichever buffer needs
+		 * the fewer copies: usually a few units were written (random
+		 * 4 KiB writes), so they go into the old block, which becomes
+		 * the chain's buffer.
+		 */
+		uint32_t u, units = bytes / HAMMER2_PARTIAL_UNIT, nvalid = 0;
+		int into_old;
 
-		for (u = 0; u * HAMMER2_PARTIAL_UNIT < bytes; u++)
-			if (!(chain->pvalid & (1U << u)))
-				h2_memcpy(chain->data +
-						  u * HAMMER2_PARTIAL_UNIT,
-					  data + u * HAMMER2_PARTIAL_UNIT,
+		for (u = 0; u < units; u++)
+			nvalid += (chain->pvalid >> u) & 1;
+		into_old = nvalid * 2 <= units;
+		for (u = 0; u < units; u++) {
+			uint32_t o = u * HAMMER2_PARTIAL_UNIT;
+			int valid = (chain->pvalid >> u) & 1;
+
+			if (into_old && valid)
+				h2_memcpy(data + o, chain->data + o,
 					  HAMMER2_PARTIAL_UNIT);
-		hammer2_free(data);
+			else if (!into_old && !valid)
+				h2_memcpy(chain->data + o, data + o,
+					  HAMMER2_PARTIAL_UNIT);
+		}
+		if (into_old) {
+			hammer2_free(chain->data);
+			chain->data = data;
+		} else {
+			hammer2_free(data);
+		}
 		chain->flags &= ~HAMMER2_CHAIN_PARTIAL;
 		chain->pvalid = 0;
 		return 0;
@@ -391,13 +410,31 @@ static int chain_off_cmp(const void *a, const void *b)
 
 #define LOAD_MAX_RUN (1024 * 1024)
 
+/*
+ * Issue the runs of a load_many batch: all at once through readm when the
+ * device has it, else one readv after the other.  Each req gets its error.
+ */
+static void load_issue(hammer2_dev_t *hmp, struct hammer2_ioreq *req, int n)
+{
+	int i;
+
+	if (n == 0)
+		return;
+	if (hmp->ops->readm && hmp->ops->readm(hmp->ctx, req, n) == 0)
+		return;
+	for (i = 0; i < n; i++)
+		req[i].error = hmp->ops->readv(hmp->ctx, req[i].iov, req[i].cnt,
+					       req[i].off);
+}
+
 /* See hammer2.h. */
 int hammer2_chain_load_many(hammer2_chain_t **chains, int n)
 {
 	hammer2_dev_t *hmp;
 	struct hammer2_iov *iov;
+	struct hammer2_ioreq *req;
 	hammer2_chain_t **todo;
-	int i, j, k, m = 0;
+	int i, j, k, m = 0, nreq = 0, r;
 
 	if (n <= 0)
 		return 0;
@@ -405,10 +442,12 @@ int hammer2_chain_load_many(hammer2_chain_t **chains, int n)
 	if (hmp->ops->readv == NULL)
 		return 0; /* the callers' single loads do it */
 	todo = hammer2_alloc(sizeof(*todo) * (size_t)n);
-	iov = hammer2_alloc(sizeof(*iov) * HAMMER2_IOV_MAX);
-	if (todo == NULL || iov == NULL) {
+	iov = hammer2_alloc(sizeof(*iov) * (size_t)n);
+	req = hammer2_alloc(sizeof(*req) * (size_t)n);
+	if (todo == NULL || iov == NULL || req == NULL) {
 		hammer2_free(todo);
 		hammer2_free(iov);
+		hammer2_free(req);
 		return HAMMER2_ERROR_ENOMEM;
 	}
 	for (i = 0; i < n; i++)
@@ -418,10 +457,14 @@ int hammer2_chain_load_many(hammer2_chain_t **chains, int n)
 		    hammer2_io_placement(hmp, &chains[i]->bref))
 			todo[m++] = chains[i];
 	hammer2_sort(todo, (size_t)m, sizeof(*todo), chain_off_cmp);
+	/*
+	 * Runs of blocks back to back on the media: todo[i..j) is read into
+	 * iov[i..j) by req[nreq]; a block with no buffer is left unloaded
+	 * (iov_base NULL).
+	 */
 	for (i = 0; i < m; i = j) {
 		hammer2_off_t off = todo[i]->bref.data_off & HAMMER2_OFF_MASK;
 		uint64_t len = 0;
-		int err;
 
 		for (j = i; j < m && j - i < HAMMER2_IOV_MAX; j++) {
 			hammer2_chain_t *c = todo[j];
@@ -431,34 +474,44 @@ int hammer2_chain_load_many(hammer2_chain_t **chains, int n)
 				    off + len ||
 			    len + pb > LOAD_MAX_RUN)
 				break;
-			iov[j - i].iov_base = hammer2_alloc_raw(pb);
-			iov[j - i].iov_len = pb;
-			if (iov[j - i].iov_base == NULL)
+			iov[j].iov_base = hammer2_alloc_raw(pb);
+			iov[j].iov_len = pb;
+			if (iov[j].iov_base == NULL)
 				break;
 			len += pb;
 		}
 		if (j == i) { /* no memory even for one block */
+			iov[i].iov_base = NULL;
 			j = i + 1;
 			continue;
 		}
+		req[nreq].iov = &iov[i];
+		req[nreq].cnt = j - i;
+		req[nreq].off = off;
+		req[nreq].error = 0;
+		nreq++;
 		hmp->stat_reads++;
 		hmp->stat_read_bytes += len;
-		err = hmp->ops->readv(hmp->ctx, iov, j - i, off);
-		for (k = i; k < j; k++) {
+	}
+	load_issue(hmp, req, nreq);
+	for (r = 0; r < nreq; r++) {
+		i = (int)(req[r].iov - iov);
+		for (k = i; k < i + req[r].cnt; k++) {
 			uint8_t *data;
 			uint32_t bytes;
 
-			if (err) {
-				hammer2_free(iov[k - i].iov_base);
+			if (req[r].error) {
+				hammer2_free(iov[k].iov_base);
 				continue;
 			}
 			if (hammer2_io_decode_bref(hmp, &todo[k]->bref,
-						   iov[k - i].iov_base,
-						   (uint32_t)iov[k - i].iov_len,
+						   iov[k].iov_base,
+						   (uint32_t)iov[k].iov_len,
 						   &data, &bytes) == 0)
 				chain_set_data(todo[k], data, bytes);
 		}
 	}
+	hammer2_free(req);
 	hammer2_free(iov);
 	hammer2_free(todo);
 	return 0;

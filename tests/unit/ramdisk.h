@@ -27,7 +27,9 @@ struct ramdisk {
 	uint64_t reads, writes, flushes;
 	uint64_t fail_read_off; /* reads covering this offset fail (EIO) */
 	int fail_reads;
-	int fail_writes; /* nonzero: writes fail with EIO */
+	int fail_writes;  /* nonzero: writes fail with EIO */
+	uint64_t readms;  /* readm batches served */
+	int refuse_readm; /* nonzero: readm says ENOMEM (the core falls back) */
 	uint64_t now;
 	uint64_t seed;	  /* state of the splitmix64 random stream */
 	int fixed_random; /* nonzero: random bytes are all 0x5a instead */
@@ -98,6 +100,23 @@ static inline int rd_readv(void *ctx, const struct hammer2_iov *iov, int cnt,
 		pos += iov[i].iov_len;
 	}
 	rd->reads++;
+	return 0;
+}
+
+/*
+ * devops readm: each run as rd_readv (a failing offset fails only its own
+ * run), counted as one batch; ENOMEM without reading when refuse_readm.
+ */
+static inline int rd_readm(void *ctx, struct hammer2_ioreq *req, int n)
+{
+	struct ramdisk *rd = ctx;
+	int i;
+
+	if (rd->refuse_readm)
+		return ENOMEM;
+	for (i = 0; i < n; i++)
+		req[i].error = rd_readv(rd, req[i].iov, req[i].cnt, req[i].off);
+	rd->readms++;
 	return 0;
 }
 
@@ -194,7 +213,10 @@ static const struct hammer2_devops rd_ops = {
 	.random = rd_random,
 };
 
-/* The same disk with readv and an asynchronous writev (the kernel's way). */
+/*
+ * The same disk with readv, readm and an asynchronous writev (the kernel's
+ * way).
+ */
 static const struct hammer2_devops rd_vops = {
 	.read = rd_read,
 	.write = rd_write,
@@ -204,6 +226,7 @@ static const struct hammer2_devops rd_vops = {
 	.readv = rd_readv,
 	.writev = rd_writev,
 	.wait = rd_wait,
+	.readm = rd_readm,
 };
 
 /*

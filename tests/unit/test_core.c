@@ -1071,10 +1071,11 @@ static void test_corrupt_block_eio(void)
 
 /*
  * A read of many blocks reads blocks adjacent on the media together
- * (readv runs of up to 1 MiB), and a failing run costs nothing but the
- * block that really fails.
+ * (readv runs of up to 1 MiB, all issued at once by one readm, or one
+ * after the other when readm refuses), and a failing run costs nothing
+ * but the block that really fails.
  */
-static void test_prefetch_runs(void)
+static void prefetch_runs(int refuse_readm)
 {
 	const size_t size = 4 << 20;
 	uint8_t *buf = malloc(size), *want = malloc(size);
@@ -1082,11 +1083,12 @@ static void test_prefetch_runs(void)
 	hammer2_inode_t *ip;
 	hammer2_off_t bad;
 	struct fs fs;
-	uint64_t reads;
+	uint64_t reads, readms;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(want);
 	rd = fs_new(&fs, "-c none");
+	rd->refuse_readm = refuse_readm;
 	ip = mkfile(fs.root, "seq", HAMMER2_OBJTYPE_REGFILE);
 	fill(want, size, 11, 0);
 	CU_ASSERT_EQUAL(hammer2_vop_write(ip, want, size, 0), (ssize_t)size);
@@ -1096,11 +1098,19 @@ static void test_prefetch_runs(void)
 	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
 	CU_ASSERT_EQUAL_FATAL(hammer2_vop_lookup(fs.root, "seq", 3, &ip), 0);
 	reads = rd->reads;
+	readms = rd->readms;
 	CU_ASSERT_EQUAL(hammer2_vop_read(ip, buf, size, 0), (ssize_t)size);
 	CU_ASSERT(memcmp(buf, want, size) == 0);
 	/* 64 blocks: 4 runs of 1 MiB plus the indirect blocks above them */
 	CU_ASSERT(rd->reads - reads <= 8);
 	CU_ASSERT(rd->reads - reads >= 4);
+	/* the 4 runs of a 64-block prefetch batch go in one readm */
+	if (refuse_readm) {
+		CU_ASSERT_EQUAL(rd->readms, readms);
+	} else {
+		CU_ASSERT(rd->readms - readms >= 1 &&
+			  rd->readms - readms < rd->reads - reads);
+	}
 	bad = block_off(ip, 10 << 16) & HAMMER2_OFF_MASK;
 	hammer2_inode_drop(ip);
 	fs_umount(&fs);
@@ -1124,6 +1134,16 @@ static void test_prefetch_runs(void)
 	rd_free(rd);
 	free(buf);
 	free(want);
+}
+
+static void test_prefetch_runs(void)
+{
+	prefetch_runs(0);
+}
+
+static void test_prefetch_runs_serial(void)
+{
+	prefetch_runs(1);
 }
 
 /*
@@ -1240,7 +1260,7 @@ static void test_partial_writes(void)
 	struct ramdisk *rd;
 	hammer2_inode_t *ip;
 	struct fs fs;
-	uint64_t reads;
+	uint64_t reads, readms;
 	int i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(want);
@@ -1284,6 +1304,11 @@ static void test_partial_writes(void)
 	/* the whole file before, and after, the flush and a remount */
 	CU_ASSERT_EQUAL(hammer2_vop_read(ip, got, size, 0), (ssize_t)size);
 	CU_ASSERT(memcmp(got, want, size) == 0);
+	/* nothing cached after a remount: 8 blocks become partial again */
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(hammer2_vop_lookup(fs.root, "p", 1, &ip), 0);
 	for (i = 0; i < 8; i++) {
 		uint64_t off = (uint64_t)i * 131072 + 65536 + 4096;
 
@@ -1291,7 +1316,21 @@ static void test_partial_writes(void)
 		memcpy(want + off, unit, 4096);
 		CU_ASSERT_EQUAL(hammer2_vop_write(ip, unit, 4096, off), 4096);
 	}
+	/* 13 of 16 units of one block: the old block fills the chain's */
+	{
+		uint8_t *big = malloc(49152);
+		uint64_t off = 6 * 131072 + 65536 + 8192;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+		fill(big, 49152, 27, off);
+		memcpy(want + off, big, 49152);
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, big, 49152, off), 49152);
+		free(big);
+	}
+	/* the flush reads the 8 old blocks (apart on the media) at once */
+	readms = rd->readms;
 	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT(rd->readms > readms);
 	CU_ASSERT_EQUAL(hammer2_vop_read(ip, got, size, 0), (ssize_t)size);
 	CU_ASSERT(memcmp(got, want, size) == 0);
 	/* truncate through a partial block */
@@ -1551,6 +1590,7 @@ static const h2test_t tests[] = {
 	H2TEST(test_enospc),
 	H2TEST(test_corrupt_block_eio),
 	H2TEST(test_prefetch_runs),
+	H2TEST(test_prefetch_runs_serial),
 	H2TEST(test_unlink_open),
 	H2TEST(test_truncate_holes),
 	H2TEST(test_memory_bounded),

@@ -15,8 +15,9 @@
 # (default 10000) on the kernel command line change the sizes;
 # h2newfs=ARGS (commas for spaces) adds newfs_hammer2 options;
 # h2perf=TARGET-TEST[,...] (e.g. hammer2-seqwrite) profiles those steps
-# with perf record -a (cpu-clock; the flat report goes to
-# /results/bench/perf-TARGET-TEST.txt); h2stat=TARGET-TEST[,...] samples
+# with perf record -a -g (cpu-clock; the flat report goes to
+# /results/bench/perf-TARGET-TEST.txt, the call graphs to
+# perf-TARGET-TEST-graph.txt); h2stat=TARGET-TEST[,...] samples
 # /proc/diskstats (vdb) every half second during those steps into
 # /results/bench/diskstats-TARGET-TEST.txt ("uptime" + the vdb line).
 #
@@ -91,11 +92,15 @@ prof_run() {
 		if command -v perf >/dev/null 2>&1; then
 			echo 0 >/proc/sys/kernel/kptr_restrict
 			echo -1 >/proc/sys/kernel/perf_event_paranoid
-			perf record -q -e cpu-clock -a -o "/tmp/perf-$t-$test.data" \
+			perf record -q -e cpu-clock -a -g -o "/tmp/perf-$t-$test.data" \
 				-- "$@" || rc=$?
-			perf report -q --stdio --no-children --sort sym \
+			perf report -q --stdio --no-children --sort sym -g none \
 				-i "/tmp/perf-$t-$test.data" 2>/dev/null | grep -v '^$' |
 				head -n 60 >"$R/perf-$t-$test.txt"
+			perf report -q --stdio --no-children --sort sym \
+				-g caller,0.5,callee,function,percent \
+				-i "/tmp/perf-$t-$test.data" 2>/dev/null | grep -v '^$' |
+				head -n 1500 >"$R/perf-$t-$test-graph.txt"
 			rm -f "/tmp/perf-$t-$test.data"
 			return $rc
 		fi

@@ -5,9 +5,9 @@
  * linear-map or vmalloc memory) with byte offsets and lengths; they are
  * mapped page by page into as few bios as fit (h2_bdev_rwv), submitted
  * under one plug into a batch (struct h2_bio_batch: bios in flight, first
- * error, wait queue).  read, write and readv wait for their own batch;
- * writev returns at once and devops wait (and flush) collects the
- * device's async batch.  Requests that are not aligned to the device's
+ * error, wait queue).  read, write, readv and readm wait for their own
+ * batches; writev returns at once and devops wait (and flush) collects
+ * the device's async batch.  Requests that are not aligned to the device's
  * logical block size, and buffers not aligned for DMA or outside the
  * linear map and vmalloc space (module data), go through a
  * vmalloc bounce buffer (read-modify-write for writes).  The core calls
@@ -26,6 +26,7 @@
 #include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/vmalloc.h>
 
 static int h2_bdev_rwv(struct h2_bdev *d, struct h2_bio_batch *b, bool write,
@@ -289,6 +290,42 @@ static int h2_bdev_readv(void *ctx, const struct hammer2_iov *iov, int cnt,
 	return err;
 }
 
+/*
+ * devops readm: every run's bios submitted (one batch per run, so each
+ * run gets its own error) before waiting for any.  ENOMEM when the
+ * batches cannot be had: the core then reads the runs one by one.
+ */
+static int h2_bdev_readm(void *ctx, struct hammer2_ioreq *req, int n)
+{
+	struct h2_bio_batch *b;
+	struct blk_plug plug;
+	int i, j;
+
+	if (n <= 0)
+		return 0;
+	b = kmalloc_array((size_t)n, sizeof(*b), GFP_NOIO);
+	if (b == NULL)
+		return ENOMEM;
+	blk_start_plug(&plug); /* the runs' own plugs nest in this one */
+	for (i = 0; i < n; i++) {
+		h2_batch_init(&b[i]);
+		req[i].error = h2_bdev_rwv(ctx, &b[i], false, req[i].iov,
+					   req[i].cnt, req[i].off);
+	}
+	blk_finish_plug(&plug);
+	for (i = 0; i < n; i++) {
+		if (h2_batch_wait(&b[i]))
+			req[i].error = EIO;
+		for (j = 0; j < req[i].cnt; j++)
+			if (is_vmalloc_addr(req[i].iov[j].iov_base))
+				invalidate_kernel_vmap_range(
+					req[i].iov[j].iov_base,
+					(int)req[i].iov[j].iov_len);
+	}
+	kfree(b);
+	return 0;
+}
+
 static int h2_bdev_writev(void *ctx, const struct hammer2_iov *iov, int cnt,
 			  uint64_t off)
 {
@@ -346,8 +383,9 @@ static void h2_bdev_random(void *ctx, void *buf, size_t bytes)
 /*
  * The devops table of a block device: ctx is a struct h2_bdev (bdev and
  * its size in bytes, bdev_nr_bytes), valid while the core device is open.
- * read/write/readv are synchronous and return 0 or EIO (ENOMEM when a
- * bounce buffer cannot be had); writev is asynchronous until wait; flush
+ * read/write/readv/readm are synchronous and return 0 or EIO (ENOMEM
+ * when a bounce buffer cannot be had); writev is asynchronous until wait;
+ * flush
  * waits, then blkdev_issue_flush; time is the real
  * time clock in microseconds; random is get_random_bytes.
  */
@@ -361,4 +399,5 @@ const struct hammer2_devops h2_bdev_ops = {
 	.writev = h2_bdev_writev,
 	.wait = h2_bdev_wait,
 	.kick = h2_dev_kick,
+	.readm = h2_bdev_readm,
 };
