@@ -19,12 +19,18 @@
 # /results/bench/perf-TARGET-TEST.txt, the call graphs to
 # perf-TARGET-TEST-graph.txt); h2stat=TARGET-TEST[,...] samples
 # /proc/diskstats (vdb) every half second during those steps into
-# /results/bench/diskstats-TARGET-TEST.txt ("uptime" + the vdb line).
+# /results/bench/diskstats-TARGET-TEST.txt ("uptime" + the vdb line) and
+# the top of the kernel stacks of the benchmark's processes every 0.2 s
+# into stacks-TARGET-TEST.txt ("pid frame frame ...": where they wait).
 #
+# h2rounds=N (default 1) runs all of it N times, round after round (each
+# round formats every target again), so that the host's drift over the
+# boot hits every filesystem alike; profiles and disk samples are taken
+# in the first round only.
 # Output: one line per measurement,
-#   BENCH TARGET TEST SECONDS AMOUNT UNIT
+#   BENCH TARGET TEST SECONDS AMOUNT UNIT ROUND
 # (wall seconds by the guest clock, AMOUNT bytes or operations), and fio's
-# JSON reports in /results/bench/.  A failed step prints
+# JSON reports in /results/bench/TARGET-TEST-ROUND.json.  A failed step prints
 # "FAIL bench TARGET TEST: why" and the next target goes on.
 TARGETS=raw,ext4,btrfs,xfs,hammer2
 SEQ=512
@@ -33,6 +39,7 @@ NFILES=10000
 H2NEWFS=
 H2PERF=
 H2STAT=
+ROUNDS=1
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	h2arg=*) TARGETS=${a#h2arg=} ;;
@@ -42,6 +49,7 @@ for a in $(cat /proc/cmdline); do
 	h2newfs=*) H2NEWFS=$(echo "${a#h2newfs=}" | tr ',' ' ') ;;
 	h2perf=*) H2PERF=${a#h2perf=} ;;
 	h2stat=*) H2STAT=${a#h2stat=} ;;
+	h2rounds=*) ROUNDS=${a#h2rounds=} ;;
 	esac
 done
 R=/results/bench
@@ -77,10 +85,18 @@ prof() {
 			sleep 0.5
 		done >"$R/diskstats-$t-$test.txt" &
 		sampler=$!
+		while :; do
+			for p in $(pidof fio h2replay h2files); do
+				echo "$p $(head -n 4 /proc/$p/stack 2>/dev/null |
+					sed 's/^\[<.*>\] //; s/+0x.*//' | tr '\n' ' ')"
+			done
+			sleep 0.2
+		done >"$R/stacks-$t-$test.txt" &
+		sampler="$sampler $!"
 		;;
 	esac
 	prof_run "$t" "$test" "$@" || rc=$?
-	[ -z "$sampler" ] || kill "$sampler"
+	[ -z "$sampler" ] || kill $sampler
 	return $rc
 }
 
@@ -109,70 +125,84 @@ prof_run() {
 	"$@"
 }
 
-# fio_t TARGET TEST AMOUNT FIOARGS...: one timed fio job.
+# fio_t TARGET TEST AMOUNT FIOARGS...: one timed fio job (round $round).
 fio_t() {
-	local t=$1 test=$2 amount=$3 t0
+	local t=$1 test=$2 amount=$3 t0 o="$R/$1-$2-$round"
 	shift 3
 	t0=$(up)
 	if prof "$t" "$test" fio --name="$test" --ioengine=psync --output-format=json \
-		--output="$R/$t-$test.json" "$@" >"$R/$t-$test.out" 2>&1; then
-		echo "BENCH $t $test $(elapsed "$t0") $amount bytes"
+		--output="$o.json" "$@" >"$o.out" 2>&1; then
+		echo "BENCH $t $test $(elapsed "$t0") $amount bytes $round"
 	else
-		echo "FAIL bench $t $test: $(tail -n 3 "$R/$t-$test.out" | tr '\n' ' ')"
+		echo "FAIL bench $t $test: $(tail -n 3 "$o.out" | tr '\n' ' ')"
 	fi
 }
 
-for t in $(echo "$TARGETS" | tr ',' ' '); do
-	echo "bench: $t at $(up) s"
-	if [ "$t" = raw ]; then
-		f=/dev/vdb
-	else
-		if ! out=$(mkfs_t "$t" 2>&1); then
-			echo "FAIL bench $t mkfs: $out"
-			continue
-		fi
-		if ! out=$(mount -t "$t" /dev/vdb /mnt 2>&1); then
-			echo "FAIL bench $t mount: $out"
-			continue
-		fi
-		f=/mnt/fio.dat
-	fi
-	drop
-	fio_t "$t" seqwrite $((SEQ * 1048576)) --filename=$f --rw=write \
-		--bs=1M --size=${SEQ}M --end_fsync=1
-	drop
-	fio_t "$t" seqread $((SEQ * 1048576)) --filename=$f --rw=read \
-		--bs=1M --size=${SEQ}M
-	drop
-	fio_t "$t" randwrite $((RAND * 1048576)) --filename=$f --rw=randwrite \
-		--bs=4k --size=${SEQ}M --io_size=${RAND}M --randrepeat=1 \
-		--end_fsync=1
-	if [ "$t" != raw ]; then
-		rm -f $f
-		drop
-		if h2files /mnt "$NFILES" >"$R/$t-files.out" 2>&1; then
-			awk -v t="$t" '$1 == "h2files" {print "BENCH", t, $2, $5, $3, "ops"}' \
-				"$R/$t-files.out"
+# one round: every target freshly formatted, every step
+bench_round() {
+	for t in $(echo "$TARGETS" | tr ',' ' '); do
+		echo "bench: $t round $round at $(up) s"
+		if [ "$t" = raw ]; then
+			f=/dev/vdb
 		else
-			echo "FAIL bench $t files: $(tail -n 2 "$R/$t-files.out" | tr '\n' ' ')"
+			if ! out=$(mkfs_t "$t" 2>&1); then
+				echo "FAIL bench $t mkfs: $out"
+				continue
+			fi
+			if ! out=$(mount -t "$t" /dev/vdb /mnt 2>&1); then
+				echo "FAIL bench $t mount: $out"
+				continue
+			fi
+			f=/mnt/fio.dat
 		fi
 		drop
-		if [ -f /vm/traces/sqlite-txn.trace ]; then
-			mkdir -p /mnt/sqlite
-			t0=$(up)
-			if prof "$t" sqlite h2replay -t /vm/traces/sqlite-txn.trace /mnt/sqlite \
-				>"$R/$t-sqlite.out" 2>&1; then
-				n=$(awk '/^time:/ {print $2}' "$R/$t-sqlite.out")
-				sync
-				echo "BENCH $t sqlite $(elapsed "$t0") $n ops"
+		fio_t "$t" seqwrite $((SEQ * 1048576)) --filename=$f --rw=write \
+			--bs=1M --size=${SEQ}M --end_fsync=1
+		drop
+		fio_t "$t" seqread $((SEQ * 1048576)) --filename=$f --rw=read \
+			--bs=1M --size=${SEQ}M
+		drop
+		fio_t "$t" randwrite $((RAND * 1048576)) --filename=$f --rw=randwrite \
+			--bs=4k --size=${SEQ}M --io_size=${RAND}M --randrepeat=1 \
+			--end_fsync=1
+		if [ "$t" != raw ]; then
+			rm -f $f
+			drop
+			o="$R/$t-files-$round.out"
+			if h2files /mnt "$NFILES" >"$o" 2>&1; then
+				awk -v t="$t" -v r="$round" \
+					'$1 == "h2files" {print "BENCH", t, $2, $5, $3, "ops", r}' "$o"
 			else
-				echo "FAIL bench $t sqlite: $(tail -n 3 "$R/$t-sqlite.out" | tr '\n' ' ')"
+				echo "FAIL bench $t files: $(tail -n 2 "$o" | tr '\n' ' ')"
+			fi
+			drop
+			if [ -f /vm/traces/sqlite-txn.trace ]; then
+				mkdir -p /mnt/sqlite
+				t0=$(up)
+				o="$R/$t-sqlite-$round.out"
+				if prof "$t" sqlite h2replay -t /vm/traces/sqlite-txn.trace /mnt/sqlite \
+					>"$o" 2>&1; then
+					n=$(awk '/^time:/ {print $2}' "$o")
+					sync
+					echo "BENCH $t sqlite $(elapsed "$t0") $n ops $round"
+				else
+					echo "FAIL bench $t sqlite: $(tail -n 3 "$o" | tr '\n' ' ')"
+				fi
+			fi
+			[ "$round" -gt 1 ] || df -k /mnt | tail -n 1 | sed "s/^/info $t df: /"
+			if ! out=$(umount /mnt 2>&1); then
+				echo "FAIL bench $t umount: $out"
 			fi
 		fi
-		df -k /mnt | tail -n 1 | sed "s/^/info $t df: /"
-		if ! out=$(umount /mnt 2>&1); then
-			echo "FAIL bench $t umount: $out"
-		fi
-	fi
+	done
+}
+
+round=1
+while [ "$round" -le "$ROUNDS" ]; do
+	bench_round
+	# profiles and disk samples: the first round only
+	H2PERF=
+	H2STAT=
+	round=$((round + 1))
 done
 echo "bench: done at $(up) s"

@@ -24,7 +24,11 @@
 # BENCH_TIMEOUT (seconds, default 3600), WORKLOADS, BENCH_NEWFS
 # (newfs_hammer2 options, e.g. "-c none"), BENCH_PERF (profile steps,
 # e.g. hammer2-seqwrite,hammer2-sqlite: build/vm/bench-results/bench/perf-*.txt),
-# BENCH_STAT (the same steps: /proc/diskstats every 0.5 s, diskstats-*.txt).
+# BENCH_STAT (the same steps: /proc/diskstats every 0.5 s, diskstats-*.txt,
+# and where the processes wait, stacks-*.txt;
+# both in the first round only), BENCH_ROUNDS (default 3: everything that
+# many times in the one boot, round after round; the table gives each
+# figure's median, and the goals table the ratios of every round).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -34,6 +38,7 @@ SEQ=${BENCH_SEQ_MB:-512}
 RAND=${BENCH_RAND_MB:-64}
 NFILES=${BENCH_FILES:-10000}
 DISK_MB=${BENCH_DISK_MB:-3072}
+ROUNDS=${BENCH_ROUNDS:-3}
 MD=${BENCH_MD:-$ROOT/BENCHMARKS.md}
 WL=${WORKLOADS:-$ROOT/../shared/workloads}
 
@@ -70,7 +75,7 @@ t0=$(date +%s)
 rc=0
 tests/vm/run-vm.sh -q -t "${BENCH_TIMEOUT:-3600}" \
 	-i "$VMDIR/initramfs-bench.cpio.gz" \
-	-a "h2mode=bench h2timeout=${BENCH_TIMEOUT:-3600} h2arg=$TARGETS h2seq=$SEQ h2rand=$RAND h2files=$NFILES${BENCH_NEWFS:+ h2newfs=$(echo "$BENCH_NEWFS" | tr ' ' ',')}${BENCH_PERF:+ h2perf=$BENCH_PERF}${BENCH_STAT:+ h2stat=$BENCH_STAT}" \
+	-a "h2mode=bench h2timeout=${BENCH_TIMEOUT:-3600} h2arg=$TARGETS h2seq=$SEQ h2rand=$RAND h2files=$NFILES h2rounds=$ROUNDS${BENCH_NEWFS:+ h2newfs=$(echo "$BENCH_NEWFS" | tr ' ' ',')}${BENCH_PERF:+ h2perf=$BENCH_PERF}${BENCH_STAT:+ h2stat=$BENCH_STAT}" \
 	-l "$LOG" "$RES" "$DISK" || rc=$?
 echo "bench-vm: VM ran $(($(date +%s) - t0)) s (QEMU exit $rc)"
 grep -aE '^(FAIL|bench:|info)' "$LOG" || true
@@ -89,27 +94,28 @@ git diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (+ uncommitted changes)"
 CPU=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 python3 - "$VMDIR/bench.txt" "$VMDIR/bench.dat" "$TARGETS" \
 	"$VMDIR/bench-results/bench" >"$VMDIR/bench-table.md" <<'EOF'
-import json, os, sys
+import json, os, statistics, sys
 src, dat, targets, jdir = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4]
-r = {}
+r = {}  # (target, test) -> {round: (seconds, amount)}
 for line in open(src):
     f = line.split()
     if len(f) < 6:
         continue
     _, t, test, secs, amount = f[:5]
-    r[(t, test)] = (float(secs), float(amount))
+    rnd = f[6] if len(f) > 6 else "1"
+    one = (float(secs), float(amount))
     # fio's own accounting (its runtime includes end_fsync) rather than the
     # wall time, which includes fio's start-up (seconds under TCG)
-    jf = os.path.join(jdir, "%s-%s.json" % (t, test))
+    jf = os.path.join(jdir, "%s-%s-%s.json" % (t, test, rnd))
     if os.path.exists(jf):
         try:
             job = json.load(open(jf))["jobs"][0]
             d = job["read"] if test == "seqread" else job["write"]
             if job["job_runtime"] > 0:
-                r[(t, test)] = (job["job_runtime"] / 1000.0,
-                                float(d["io_bytes"]))
+                one = (job["job_runtime"] / 1000.0, float(d["io_bytes"]))
         except (ValueError, KeyError, IndexError):
             pass
+    r.setdefault((t, test), {})[rnd] = one
 cols = [  # (test, heading, function of (seconds, amount), format)
     ("seqwrite", "seq write MB/s", lambda s, a: a / s / 1e6, "%.1f"),
     ("seqread", "seq read MB/s", lambda s, a: a / s / 1e6, "%.1f"),
@@ -119,19 +125,56 @@ cols = [  # (test, heading, function of (seconds, amount), format)
     ("unlink", "unlink/s", lambda s, a: a / s, "%.0f"),
     ("sqlite", "sqlite replay s", lambda s, a: s, "%.1f"),
 ]
+fmt_of = {c[0]: c[3] for c in cols}
+rounds = sorted({k for v in r.values() for k in v}, key=int)
+per = {}  # (target, test) -> {round: figure}
+for (t, test), byr in r.items():
+    fn = [c[2] for c in cols if c[0] == test]
+    if fn:
+        per[(t, test)] = {k: fn[0](*v) for k, v in byr.items() if v[0] > 0}
+val = {k: statistics.median(v.values()) for k, v in per.items() if v}
+if len(rounds) > 1:
+    print("Median of %d rounds (each round formats every target again, in"
+          % len(rounds))
+    print("the order of the table):")
+    print()
 print("| target | " + " | ".join(c[1] for c in cols) + " |")
 print("| --- |" + " ---: |" * len(cols))
-val = {}
 for t in targets:
-    row = []
-    for test, _, fn, fmt in cols:
-        if (t, test) in r and r[(t, test)][0] > 0:
-            v = fn(*r[(t, test)])
-            val[(t, test)] = v
-            row.append(fmt % v)
-        else:
-            row.append("-")
+    row = [fmt_of[test] % val[(t, test)] if (t, test) in val else "-"
+           for test, _, _, _ in cols]
     print("| %s | %s |" % (t, " | ".join(row)))
+# the issue's goals, as ratios within each round and of the medians
+goals = [  # (heading, test, other target, higher is better)
+    ("seq write >= xfs", "seqwrite", "xfs", True),
+    ("seq read >= xfs", "seqread", "xfs", True),
+    ("rand 4K write >= ext4", "randwrite", "ext4", True),
+    ("creates/s >= btrfs", "create", "btrfs", True),
+    ("sqlite <= 1.2x ext4", "sqlite", "ext4", False),
+]
+lines = []
+for head, test, other, up in goals:
+    h2, ot = per.get(("hammer2", test)), per.get((other, test))
+    if not h2 or not ot:
+        continue
+    cells = []
+    met = 0
+    both = [k for k in rounds if k in h2 and k in ot]
+    for k in both:
+        q = h2[k] / ot[k]
+        ok = q >= 1.0 if up else q <= 1.2
+        met += ok
+        cells.append("%.2fx" % q)
+    q = val[("hammer2", test)] / val[(other, test)]
+    ok = q >= 1.0 if up else q <= 1.2
+    lines.append("| %s | %s | %s | %d of %d | %s |" % (
+        head, "met" if ok else "missed", "%.3fx" % q, met, len(both),
+        " ".join(cells)))
+if lines:
+    print()
+    print("| goal (hammer2 / other) | of the medians | ratio | rounds met | each round |")
+    print("| --- | --- | ---: | ---: | --- |")
+    print("\n".join(lines))
 # gnuplot data: one row per test, one column per target, relative to ext4
 # (for the sqlite time: ext4 time / time, so higher is better everywhere)
 with open(dat, "w") as out:
@@ -158,7 +201,7 @@ cat "$VMDIR/bench-table.md"
 	echo "make bench-vm (tests/vm/bench-vm.sh): one boot of Debian's $K kernel"
 	echo "under QEMU TCG (no KVM; 2 vCPUs, 2 GiB) on $CPU; one virtio disk"
 	echo "(raw file, cache=none), freshly formatted per filesystem with default"
-	echo "options. fio psync: ${SEQ} MiB of 1 MiB writes + end_fsync, read back"
+	echo "options, $ROUNDS round(s) of all targets. fio psync: ${SEQ} MiB of 1 MiB writes + end_fsync, read back"
 	echo "after drop_caches, ${RAND} MiB of 4 KiB random overwrites + end_fsync;"
 	echo "h2files: ${NFILES} empty files created (+ syncfs), stat'ed, unlinked"
 	echo "(+ syncfs); the sqlite capture replayed by h2replay (+ sync). fio"

@@ -61,8 +61,11 @@ void *hammer2_alloc(size_t bytes)
  *    objects keep what their last user left).  Those slabs hold many
  *    objects, so they stay allocated and recycled.
  *  - 16 KiB..64 KiB: whole compound pages (order 2..4), kept on a free
- *    stack per size when freed (up to H2_POOL_BYTES each; a shrinker
- *    empties them under memory pressure).  A slab of
+ *    stack per size when freed (up to H2_POOL_BYTES each, and for 64 KiB,
+ *    the size of file data blocks, up to 1/16 of RAM, at most
+ *    H2_POOL_BIG_MAX: a flush gives back a whole batch of data blocks,
+ *    about 64 MiB, which the next batch then reuses; a shrinker empties
+ *    the pools under memory pressure).  A slab of
  *    objects this large holds one or two, and SLUB gives an empty slab
  *    back to the page allocator, which zeroes it again at the next
  *    allocation: the pool keeps the pages instead.  Pool pages are told
@@ -78,13 +81,14 @@ void *hammer2_alloc(size_t bytes)
 #define H2_BUF_MAX_RADIX 16
 #define H2_POOL_MAGIC 0x4832706f6f6cUL /* "H2pool" */
 #define H2_POOL_BYTES (16UL << 20)
+#define H2_POOL_BIG_MAX (256UL << 20)
 static struct kmem_cache *h2_buf_cache[H2_SLAB_MAX_RADIX - H2_BUF_MIN_RADIX + 1];
 
 struct h2_pool {
 	spinlock_t lock;
 	void *top;	   /* free buffers, linked through their first word */
 	unsigned long n;   /* on the stack */
-	unsigned long max; /* cap: H2_POOL_BYTES of buffers */
+	unsigned long max; /* cap, in buffers (see above) */
 };
 static struct h2_pool h2_pools[H2_BUF_MAX_RADIX - H2_SLAB_MAX_RADIX];
 
@@ -260,6 +264,10 @@ int hammer2_os_linux_init(void)
 		spin_lock_init(&h2_pools[i].lock);
 		h2_pools[i].max = H2_POOL_BYTES >> (H2_SLAB_MAX_RADIX + 1 + i);
 	}
+	h2_pools[ARRAY_SIZE(h2_pools) - 1].max =
+		clamp(((unsigned long)totalram_pages() << PAGE_SHIFT) / 16,
+		      H2_POOL_BYTES, H2_POOL_BIG_MAX) >>
+		H2_BUF_MAX_RADIX;
 	for (i = 0; i < (int)ARRAY_SIZE(h2_buf_cache); i++) {
 		unsigned int size = 1U << (H2_BUF_MIN_RADIX + i);
 
