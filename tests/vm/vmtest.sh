@@ -138,6 +138,49 @@ direct_test() {
 	rm -f $f /tmp/direct.orig && sync
 }
 
+# 5c. (hammer2) readahead fills large folios (mapping_set_large_folios):
+# a 4 MiB file read after drop_caches comes in folios larger than a page
+# (readahead_large_folios counts them); then writes into those folios
+# (unaligned, a whole page, across a 64 KiB block and a folio edge) and
+# truncation through one: the page cache and, after drop_caches, the media
+# both equal a copy patched the same way in tmpfs.
+folio_test() {
+	local P=/sys/module/hammer2/parameters f=/mnt/folio.dat o=/tmp/folio.orig
+	local l0 l off
+	dd if=/dev/urandom of=$o bs=1M count=4 2>/dev/null && cp $o $f && sync ||
+		return 1
+	echo 3 >/proc/sys/vm/drop_caches
+	l0=$(cat $P/readahead_large_folios) || return 1
+	cat $f >/dev/null || return 1
+	l=$(($(cat $P/readahead_large_folios) - l0))
+	[ $l -gt 0 ] || { echo "readahead filled no large folio"; return 1; }
+	echo "readahead filled $l large folios"
+	for off in 70000 1048576 2097102 3000001; do
+		dd if=/dev/urandom of=/tmp/folio.patch bs=100 count=1 2>/dev/null
+		[ $off != 1048576 ] ||
+			dd if=/dev/urandom of=/tmp/folio.patch bs=4096 count=1 2>/dev/null
+		for t in $o $f; do
+			dd if=/tmp/folio.patch of=$t bs=1 seek=$off conv=notrunc \
+				2>/dev/null || return 1
+		done
+	done
+	[ "$(sha256sum <$f)" = "$(sha256sum <$o)" ] ||
+		{ echo "page cache differs after the writes"; return 1; }
+	sync && echo 3 >/proc/sys/vm/drop_caches
+	[ "$(sha256sum <$f)" = "$(sha256sum <$o)" ] ||
+		{ echo "media differs after the writes"; return 1; }
+	cat $f >/dev/null
+	for t in $o $f; do
+		dd if=/dev/null of=$t bs=1 seek=3145851 2>/dev/null || return 1
+	done
+	[ "$(sha256sum <$f)" = "$(sha256sum <$o)" ] ||
+		{ echo "page cache differs after truncation"; return 1; }
+	sync && echo 3 >/proc/sys/vm/drop_caches
+	[ "$(sha256sum <$f)" = "$(sha256sum <$o)" ] ||
+		{ echo "media differs after truncation"; return 1; }
+	rm -f $f $o /tmp/folio.patch && sync
+}
+
 end() {
 	echo "H2VM-PHASE end $(up)"
 	exit 0
@@ -239,6 +282,8 @@ if [ "$FS" = hammer2 ]; then
 	grep -h 'blocks read straight\|damaged block\|buffers pooled' $LOG/reads_straight*.log 2>/dev/null |
 		sed 's/^/info /'
 	grep -q " /mnt " /proc/mounts || mount_fs
+	run "writes into large folios that readahead brought in" folio_test
+	grep -h 'large folios' $LOG/writes_into_large*.log 2>/dev/null | sed 's/^/info /'
 fi
 posix_suite -v /mnt/posix >$LOG/posix-verify.log 2>&1
 rc=$?

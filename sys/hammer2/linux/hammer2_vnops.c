@@ -230,6 +230,8 @@ struct inode *h2_iget(struct super_block *sb, hammer2_inode_t *ip)
 		inode->i_op = &h2_file_iops;
 		inode->i_fop = &h2_file_fops;
 		inode->i_mapping->a_ops = &h2_aops;
+		/* readahead may bring whole 64 KiB blocks in one folio */
+		mapping_set_large_folios(inode->i_mapping);
 		break;
 	case S_IFDIR:
 		inode->i_op = &h2_dir_iops;
@@ -904,7 +906,7 @@ static void h2_run_drain(void *arg, uint64_t foff, uint8_t *kbuf, size_t n)
  */
 #define H2_RMAP_MAX 40 /* pieces per plan: a 2 MiB window and its edges */
 
-static atomic_long_t h2_direct_blocks, h2_direct_rereads;
+static atomic_long_t h2_direct_blocks, h2_direct_rereads, h2_ra_large;
 
 static int h2_counter_get(char *buf, const struct kernel_param *kp)
 {
@@ -920,6 +922,9 @@ module_param_cb(direct_rereads, &h2_counter_ops, &h2_direct_rereads, 0444);
 MODULE_PARM_DESC(
 	direct_rereads,
 	"of those, blocks read again through the core (check or I/O failed)");
+module_param_cb(readahead_large_folios, &h2_counter_ops, &h2_ra_large, 0444);
+MODULE_PARM_DESC(readahead_large_folios,
+		 "folios larger than a page filled by readahead");
 
 /* The page of the run at file offset foff (page aligned), or NULL. */
 static struct page *h2_run_page(struct h2_run *r, u64 foff)
@@ -1163,10 +1168,13 @@ static void h2_readahead(struct readahead_control *rac)
 	ra->run.cur = 0;
 	ra->run.cur_rel = 0;
 	while ((folio = readahead_folio(rac)) != NULL) {
-		if ((unsigned int)ra->run.n < max)
+		if ((unsigned int)ra->run.n < max) {
 			ra->folios[ra->run.n++] = folio;
-		else
+			if (folio_test_large(folio))
+				atomic_long_inc(&h2_ra_large);
+		} else {
 			folio_unlock(folio); /* left for read_folio */
+		}
 	}
 	if (ra->run.n == 0) {
 		kfree(ra);
@@ -1181,9 +1189,10 @@ static void h2_readahead(struct readahead_control *rac)
 }
 
 /*
- * writepages: dirty pages go to the core in runs of contiguous pages (at
- * most H2_WB_RUN), one core call per run, instead of one per page.  The
- * pages of a run stay locked until it is copied.
+ * writepages: dirty folios go to the core in runs of contiguous folios (at
+ * most H2_WB_RUN of them and H2_WB_RUN pages' worth of bytes, unless one
+ * folio is larger), one core call per run, instead of one per page.  The
+ * folios of a run stay locked until it is copied.
  */
 #define H2_WB_RUN 256
 
@@ -1244,7 +1253,9 @@ static int h2_wb_page(struct page *page, struct writeback_control *wbc,
 		struct folio *last = r->folios[r->n - 1];
 
 		if (r->n == H2_WB_RUN ||
-		    folio_pos(last) + folio_size(last) != folio_pos(folio))
+		    folio_pos(last) + folio_size(last) != folio_pos(folio) ||
+		    folio_pos(folio) + folio_size(folio) - r->pos >
+			    (loff_t)H2_WB_RUN * PAGE_SIZE)
 			h2_wb_submit(wb);
 	}
 	if (r->n == 0) {
@@ -1275,32 +1286,34 @@ static int h2_writepages(struct address_space *mapping,
 	return err;
 }
 
-/* Copy a dirty page into the core at its offset, clamped to i_size. */
+/*
+ * Copy a dirty folio (of any size) into the core at its offset, clamped to
+ * i_size: reclaim's way, and writepages' without memory for a run.
+ */
 static int h2_writepage(struct page *page, struct writeback_control *wbc)
 {
-	struct inode *inode = page->mapping->host;
-	loff_t isize = i_size_read(inode), pos = page_offset(page);
-	size_t len = PAGE_SIZE;
+	struct folio *folio = page_folio(page);
+	struct inode *inode = folio->mapping->host;
+	loff_t isize = i_size_read(inode), pos = folio_pos(folio);
+	struct h2_run r = { &folio, 1, pos, 0, 0 };
+	size_t len = folio_size(folio);
 	ssize_t n;
-	void *kaddr;
 
 	if (pos >= isize) {
 		/* wholly past EOF (truncated meanwhile): nothing to keep */
-		unlock_page(page);
+		folio_unlock(folio);
 		return 0;
 	}
-	if (isize - pos < (loff_t)PAGE_SIZE)
+	if (isize - pos < (loff_t)len)
 		len = (size_t)(isize - pos);
-	set_page_writeback(page);
-	kaddr = kmap_local_page(page);
-	n = hammer2_vop_write(H2_IP(inode), kaddr, len, (u64)pos);
-	kunmap_local(kaddr);
+	folio_start_writeback(folio);
+	n = hammer2_vop_write_cb(H2_IP(inode), (u64)pos, len, h2_run_drain, &r);
 	if (n >= 0 && (size_t)n != len)
 		n = -EIO;
 	if (n < 0)
-		mapping_set_error(page->mapping, (int)n);
-	end_page_writeback(page);
-	unlock_page(page);
+		mapping_set_error(folio->mapping, (int)n);
+	folio_unlock(folio);
+	folio_end_writeback(folio);
 	return n < 0 ? (int)n : 0;
 }
 
@@ -1311,6 +1324,7 @@ static int h2_write_begin(struct file *file, struct address_space *mapping,
 	struct inode *inode = mapping->host;
 	pgoff_t index = pos >> PAGE_SHIFT;
 	unsigned int from = pos & (PAGE_SIZE - 1);
+	struct folio *folio;
 	struct page *page;
 	int err;
 
@@ -1318,20 +1332,31 @@ static int h2_write_begin(struct file *file, struct address_space *mapping,
 	if (page == NULL)
 		return -ENOMEM;
 	*pagep = page;
-	if (PageUptodate(page) || len == PAGE_SIZE)
+	folio = page_folio(page);
+	if (folio_test_uptodate(folio))
 		return 0;
-	if (page_offset(page) >= i_size_read(inode)) {
-		/* nothing on media: zero around the part being written */
-		zero_user_segments(page, 0, from, from + len, PAGE_SIZE);
-		return 0;
+	/*
+	 * A page of its own that is written whole needs nothing read; a
+	 * large folio (from readahead) is uptodate as a whole or not at all,
+	 * so it is filled first.
+	 */
+	if (!folio_test_large(folio)) {
+		if (len == PAGE_SIZE)
+			return 0;
+		if (page_offset(page) >= i_size_read(inode)) {
+			/* nothing on media: zero around the part written */
+			zero_user_segments(page, 0, from, from + len,
+					   PAGE_SIZE);
+			return 0;
+		}
 	}
-	err = h2_fill_folio(inode, page_folio(page));
+	err = h2_fill_folio(inode, folio);
 	if (err) {
-		unlock_page(page);
-		put_page(page);
+		folio_unlock(folio);
+		folio_put(folio);
 		return err;
 	}
-	SetPageUptodate(page);
+	folio_mark_uptodate(folio);
 	return 0;
 }
 
@@ -1342,12 +1367,15 @@ static int h2_write_end(struct file *file, struct address_space *mapping,
 	struct inode *inode = mapping->host;
 
 	if (!PageUptodate(page)) {
-		/* a short copy into a page not read in: retry it all */
+		/*
+		 * Only a page of its own (see write_begin): a short copy into
+		 * a page not read in is retried whole.
+		 */
 		if (copied < len) {
 			copied = 0;
 			goto out;
 		}
-		SetPageUptodate(page);
+		folio_mark_uptodate(page_folio(page));
 	}
 	if (pos + copied > inode->i_size)
 		i_size_write(inode, pos + copied);
