@@ -144,6 +144,16 @@ direct_test() {
 # (unaligned, a whole page, across a 64 KiB block and a folio edge) and
 # truncation through one: the page cache and, after drop_caches, the media
 # both equal a copy patched the same way in tmpfs.
+# folio_same FILE COPY WHAT: FILE equals COPY in the page cache, and after
+# sync and drop_caches on the media.
+folio_same() {
+	[ "$(sha256sum <$1)" = "$(sha256sum <$2)" ] ||
+		{ echo "page cache differs after $3"; return 1; }
+	sync && echo 3 >/proc/sys/vm/drop_caches
+	[ "$(sha256sum <$1)" = "$(sha256sum <$2)" ] ||
+		{ echo "media differs after $3"; return 1; }
+}
+
 folio_test() {
 	local P=/sys/module/hammer2/parameters f=/mnt/folio.dat o=/tmp/folio.orig
 	local l0 l off
@@ -164,20 +174,12 @@ folio_test() {
 				2>/dev/null || return 1
 		done
 	done
-	[ "$(sha256sum <$f)" = "$(sha256sum <$o)" ] ||
-		{ echo "page cache differs after the writes"; return 1; }
-	sync && echo 3 >/proc/sys/vm/drop_caches
-	[ "$(sha256sum <$f)" = "$(sha256sum <$o)" ] ||
-		{ echo "media differs after the writes"; return 1; }
+	folio_same $f $o "the writes" || return 1
 	cat $f >/dev/null
 	for t in $o $f; do
 		dd if=/dev/null of=$t bs=1 seek=3145851 2>/dev/null || return 1
 	done
-	[ "$(sha256sum <$f)" = "$(sha256sum <$o)" ] ||
-		{ echo "page cache differs after truncation"; return 1; }
-	sync && echo 3 >/proc/sys/vm/drop_caches
-	[ "$(sha256sum <$f)" = "$(sha256sum <$o)" ] ||
-		{ echo "media differs after truncation"; return 1; }
+	folio_same $f $o truncation || return 1
 	rm -f $f $o /tmp/folio.patch && sync
 }
 
