@@ -177,6 +177,7 @@ struct hammer2_chain {
 	uint32_t bytes; /* logical bytes of data (0 = not loaded) */
 	uint8_t *data;	/* logical (decompressed) contents */
 	hammer2_chain_t *lru_prev, *lru_next;
+	uint32_t lru_bytes; /* data bytes counted in hmp->lru_data */
 	uint8_t comp_algo;  /* DATA: requested compression (inode's) */
 	uint8_t comp_fails; /* node: consecutive incompressible DATA children */
 	uint8_t comp_skip;  /* node: DATA children left to store raw */
@@ -256,6 +257,14 @@ struct hammer2_dev {
 	 */
 	int drop_clean_data;
 	/*
+	 * Bytes of data held by the chains on the LRU (lru_data), and a cap
+	 * on it (lru_data_limit, 0: none; set by the caller like
+	 * drop_clean_data): past it the least recent chains are freed even
+	 * under lru_limit, so the buffers of blocks written in part are
+	 * reused instead of new memory being taken for each.
+	 */
+	uint64_t lru_data, lru_data_limit;
+	/*
 	 * Worst-case bytes the next flush allocates: each chain it will
 	 * rewrite (modified ones and their ancestors) counted once, a block
 	 * under 16 KiB as a whole 16 KiB chunk.  The frontend reserves
@@ -299,6 +308,7 @@ struct hammer2_dev {
 	/* statistics */
 	uint64_t stat_reads, stat_writes, stat_read_bytes, stat_write_bytes;
 	uint64_t stat_flushes;
+	uint64_t stat_comp_tries, stat_comp_kept; /* DATA blocks compressed */
 	uint64_t stat_check_errors;
 	int error_logged;
 };

@@ -133,6 +133,8 @@ static void lru_del(hammer2_chain_t *chain)
 	chain->lru_prev = chain->lru_next = NULL;
 	chain->flags &= ~HAMMER2_CHAIN_ONLRU;
 	hmp->lru_count--;
+	hmp->lru_data -= chain->lru_bytes;
+	chain->lru_bytes = 0;
 }
 
 static int chain_evictable(hammer2_chain_t *chain)
@@ -163,6 +165,8 @@ void hammer2_chain_drop_clean_data(hammer2_chain_t *chain)
 	hammer2_free(chain->data);
 	chain->data = NULL;
 	chain->bytes = 0;
+	chain->hmp->lru_data -= chain->lru_bytes; /* 0 unless ONLRU */
+	chain->lru_bytes = 0;
 }
 
 static void lru_maybe_add(hammer2_chain_t *chain)
@@ -181,6 +185,8 @@ static void lru_maybe_add(hammer2_chain_t *chain)
 		hmp->lru_head = chain;
 	hmp->lru_tail = chain;
 	hmp->lru_count++;
+	chain->lru_bytes = chain->data ? chain->bytes : 0;
+	hmp->lru_data += chain->lru_bytes;
 }
 
 static hammer2_chain_t *chain_alloc(hammer2_dev_t *hmp,
@@ -230,11 +236,14 @@ static int chain_index(hammer2_chain_t *chain)
 
 /*
  * Free chains from the head of the LRU until the cache is within its
- * limit.  A parent whose last cached child goes may become evictable.
+ * limits (lru_limit chains, lru_data_limit bytes of data).  A parent whose
+ * last cached child goes may become evictable.
  */
 void hammer2_chain_lru_trim(hammer2_dev_t *hmp)
 {
-	while (hmp->lru_count > hmp->lru_limit && hmp->lru_head) {
+	while ((hmp->lru_count > hmp->lru_limit ||
+		(hmp->lru_data_limit && hmp->lru_data > hmp->lru_data_limit)) &&
+	       hmp->lru_head) {
 		hammer2_chain_t *chain = hmp->lru_head;
 		hammer2_chain_t *parent = chain->parent;
 		int i = chain_index(chain);

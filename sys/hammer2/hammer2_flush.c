@@ -328,6 +328,9 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 				uint32_t c = hammer2_compress_block(
 					chain->comp_algo, chain->data,
 					chain->bytes, cbuf);
+
+				hmp->stat_comp_tries++;
+				hmp->stat_comp_kept += c != 0;
 				if (c) {
 					comp = algo;
 					phys = cbuf;

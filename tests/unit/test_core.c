@@ -651,6 +651,117 @@ static void test_enospc(void)
  * the contents are the same as with the data cached, also after a
  * remount.
  */
+/*
+ * lru_data_limit: blocks written in part stay cached (drop_clean_data),
+ * but only up to the limit; the least recent ones go, and their next
+ * partial write reads the old block again.  Without a limit all stay.
+ */
+static void test_lru_data_limit(void)
+{
+	uint8_t unit[4096];
+	hammer2_inode_t *ip;
+	struct ramdisk *rd;
+	uint64_t reads;
+	struct fs fs;
+	int limit, i, cached;
+
+	for (limit = 0; limit < 2; limit++) {
+		rd = fs_new(&fs, "-c none");
+		fs.hmp->drop_clean_data = 1;
+		fs.hmp->lru_data_limit = limit ? 1 << 20 : 0;
+		ip = mkfile(fs.root, "f", HAMMER2_OBJTYPE_REGFILE);
+		CU_ASSERT_EQUAL(hammer2_vop_truncate(ip, 64 << 16), 0);
+		/* one 4 KiB unit into each of 64 blocks (4 MiB of them) */
+		for (i = 0; i < 64; i++) {
+			fill(unit, sizeof(unit), 31, (uint64_t)i << 16);
+			CU_ASSERT_EQUAL(hammer2_vop_write(ip, unit,
+							  sizeof(unit),
+							  (uint64_t)i << 16),
+					(ssize_t)sizeof(unit));
+		}
+		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		hammer2_chain_lru_trim(fs.hmp);
+		for (i = 0, cached = 0; i < 64; i++)
+			cached += block_loaded(ip, (uint64_t)i << 16) == 1;
+		if (limit) {
+			/* 1 MiB: at most 16 blocks, the most recent kept */
+			CU_ASSERT(fs.hmp->lru_data <= 1 << 20);
+			CU_ASSERT(cached <= 16);
+			CU_ASSERT_EQUAL(block_loaded(ip, 63 << 16), 1);
+			CU_ASSERT_EQUAL(block_loaded(ip, 0), 0);
+		} else {
+			CU_ASSERT_EQUAL(cached, 64);
+			CU_ASSERT(fs.hmp->lru_data >= 64 << 16);
+		}
+		/* block 0 again: read back only when it was let go */
+		reads = rd->reads;
+		fill(unit, sizeof(unit), 32, 8192);
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, unit, sizeof(unit), 8192),
+				(ssize_t)sizeof(unit));
+		CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+		CU_ASSERT_EQUAL(rd->reads > reads, limit);
+		hammer2_inode_drop(ip);
+		CU_ASSERT_EQUAL(fs_umount(&fs), 0);
+		rd_free(rd);
+	}
+}
+
+/*
+ * Incompressible data: after a few failures under one parent the flush
+ * stores blocks raw without trying (COMP_FAIL_LIMIT, COMP_SKIP_BLOCKS),
+ * also when random 4 KiB writes rewrite scattered blocks over many
+ * flushes; compressible blocks are still compressed.
+ */
+static void test_comp_skip(void)
+{
+	const uint64_t nblocks = 1024;
+	uint8_t *buf = malloc(1 << 20), unit[4096];
+	uint64_t tries, i, x = 12345;
+	hammer2_inode_t *ip;
+	struct ramdisk *rd;
+	struct fs fs;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	rd = fs_new(&fs, "-c lz4");
+	fs.hmp->drop_clean_data = 1;
+	fs.hmp->lru_data_limit = 1 << 20;
+	ip = mkfile(fs.root, "r", HAMMER2_OBJTYPE_REGFILE);
+	for (i = 0; i < nblocks / 16; i++) {
+		fill(buf, 1 << 20, 41, i << 20);
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 1 << 20, i << 20),
+				1 << 20);
+	}
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	tries = fs.hmp->stat_comp_tries;
+	CU_ASSERT(tries < nblocks / 4);
+	CU_ASSERT_EQUAL(fs.hmp->stat_comp_kept, 0);
+	/* 2048 random 4 KiB overwrites, a flush every 128 */
+	for (i = 0; i < 2048; i++) {
+		uint64_t off;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		off = ((x >> 33) % (nblocks * 16)) * 4096;
+		fill(unit, sizeof(unit), 42, off);
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, unit, sizeof(unit), off),
+				(ssize_t)sizeof(unit));
+		if (i % 128 == 127)
+			CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	}
+	CU_ASSERT(fs.hmp->stat_comp_tries - tries < 2048 / 4);
+	/* compressible blocks after them compress again (within a skip) */
+	memset(buf, 'a', 1 << 20);
+	for (i = 0; i < 8; i++)
+		CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 1 << 20,
+						  (nblocks << 16) + (i << 20)),
+				1 << 20);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT(fs.hmp->stat_comp_kept >= 64);
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
+	rd_free(rd);
+	free(buf);
+}
+
 static void test_drop_clean_data(void)
 {
 	uint8_t *buf = malloc(300000);
@@ -1598,6 +1709,8 @@ static const h2test_t tests[] = {
 	H2TEST(test_partial_writes),
 	H2TEST(test_delayed_reserve),
 	H2TEST(test_drop_clean_data),
+	H2TEST(test_lru_data_limit),
+	H2TEST(test_comp_skip),
 	H2TEST(test_volhdr_pieces),
 	H2TEST(test_read_map),
 	H2TEST_END,

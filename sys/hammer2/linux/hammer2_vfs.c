@@ -43,6 +43,7 @@ static void h2_dev_set_rdonly(struct h2_dev *dev, int ro)
 }
 
 #define H2_RESV_CHUNK SZ_8M
+#define H2_LRU_DATA_BYTES SZ_32M /* see hammer2_dev.lru_data_limit */
 
 int h2_dev_reserve(struct h2_dev *dev, hammer2_inode_t *ip, u64 want)
 {
@@ -172,8 +173,13 @@ static int h2_dev_get(struct block_device *bdev, bool rw, struct h2_dev **devp)
 		kfree(dev);
 		return err;
 	}
-	/* file data lives in the page cache: chains need not keep a copy */
+	/*
+	 * File data lives in the page cache: chains need not keep a copy,
+	 * and of blocks written in part (kept to spare a read at their next
+	 * partial write) only H2_LRU_DATA_BYTES.
+	 */
 	dev->hmp->drop_clean_data = 1;
+	dev->hmp->lru_data_limit = H2_LRU_DATA_BYTES;
 	list_add(&dev->list, &h2_devs);
 found:
 	dev->refs++;
