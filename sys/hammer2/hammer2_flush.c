@@ -47,6 +47,7 @@
 #define WQ_MAX_RUN (1024 * 1024)
 #define COMP_FAIL_LIMIT 8
 #define COMP_SKIP_BLOCKS 64
+#define COMP_SKIP_MAX_SHIFT 4 /* windows grow to 64 << 4 = 1024 blocks */
 
 /*
  * Queue a write of bytes at device offset off.  lender NULL hands the
@@ -315,7 +316,11 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 		/*
 		 * Incompressible data: after COMP_FAIL_LIMIT consecutive
 		 * failures under one parent (inode or indirect block), the
-		 * next COMP_SKIP_BLOCKS blocks are stored raw, then retried.
+		 * next COMP_SKIP_BLOCKS blocks are stored raw, then one is
+		 * tried; each window whose next try fails too is twice as
+		 * long as the one before (up to COMP_SKIP_MAX_SHIFT
+		 * doublings), so a long incompressible stream costs few
+		 * tries.  A block that compresses starts it all again.
 		 */
 		if (parent && parent->comp_skip > 0 &&
 		    (algo == HAMMER2_COMP_LZ4 || algo == HAMMER2_COMP_ZLIB)) {
@@ -336,12 +341,22 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 					phys = cbuf;
 					pbytes = c;
 				}
-				if (parent && c)
+				if (parent && c) {
 					parent->comp_fails = 0;
-				else if (parent && ++parent->comp_fails >=
-							   COMP_FAIL_LIMIT) {
+					parent->comp_backoff = 0;
+				} else if (parent && parent->comp_backoff) {
+					/* the try after a window failed */
+					parent->comp_skip =
+						COMP_SKIP_BLOCKS
+						<< parent->comp_backoff;
+					if (parent->comp_backoff <
+					    COMP_SKIP_MAX_SHIFT)
+						parent->comp_backoff++;
+				} else if (parent && ++parent->comp_fails >=
+							     COMP_FAIL_LIMIT) {
 					parent->comp_fails = 0;
 					parent->comp_skip = COMP_SKIP_BLOCKS;
+					parent->comp_backoff = 1;
 				}
 			}
 		}

@@ -709,8 +709,9 @@ static void test_lru_data_limit(void)
 /*
  * Incompressible data: after a few failures under one parent the flush
  * stores blocks raw without trying (COMP_FAIL_LIMIT, COMP_SKIP_BLOCKS),
- * also when random 4 KiB writes rewrite scattered blocks over many
- * flushes; compressible blocks are still compressed.
+ * in windows that grow while the tries between them fail, also when
+ * random 4 KiB writes rewrite scattered blocks over many flushes;
+ * compressible blocks are still compressed.
  */
 static void test_comp_skip(void)
 {
@@ -733,7 +734,7 @@ static void test_comp_skip(void)
 	}
 	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
 	tries = fs.hmp->stat_comp_tries;
-	CU_ASSERT(tries < nblocks / 4);
+	CU_ASSERT(tries < nblocks / 8);
 	CU_ASSERT_EQUAL(fs.hmp->stat_comp_kept, 0);
 	/* 2048 random 4 KiB overwrites, a flush every 128 */
 	for (i = 0; i < 2048; i++) {
@@ -747,7 +748,8 @@ static void test_comp_skip(void)
 		if (i % 128 == 127)
 			CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
 	}
-	CU_ASSERT(fs.hmp->stat_comp_tries - tries < 2048 / 4);
+	/* the windows have grown: few tries for 2048 rewrites */
+	CU_ASSERT(fs.hmp->stat_comp_tries - tries < 64);
 	/* compressible blocks after them compress again (within a skip) */
 	memset(buf, 'a', 1 << 20);
 	for (i = 0; i < 8; i++)
