@@ -873,22 +873,35 @@ hammer2_chain_t *hammer2_chain_next(hammer2_chain_t *parent,
 
 /* ---------------- insertion and indirect blocks ---------------- */
 
+/*
+ * Remove slots [i, i + n) of parent's array (and their cached chains'
+ * pointers, which the caller has taken or freed): what follows moves up
+ * in one memmove, the freed tail is zeroed.
+ */
+static void slot_remove_range(hammer2_chain_t *parent, hammer2_blockref_t *base,
+			      int count, int i, int n)
+{
+	int live = hammer2_base_live(base, count), k;
+
+	h2_memmove(&base[i], &base[i + n],
+		   sizeof(*base) * (size_t)(live - i - n));
+	h2_memset(&base[live - n], 0, sizeof(*base) * (size_t)n);
+	if (parent->children) {
+		for (k = i; k < i + n; k++)
+			if (parent->children[k])
+				parent->nchildren--;
+		h2_memmove(&parent->children[i], &parent->children[i + n],
+			   sizeof(void *) * (size_t)(live - i - n));
+		h2_memset(&parent->children[live - n], 0,
+			  sizeof(void *) * (size_t)n);
+	}
+}
+
 /* Remove slot i of parent (arrays shift left). */
 static void slot_remove(hammer2_chain_t *parent, hammer2_blockref_t *base,
 			int count, int i)
 {
-	int live = hammer2_base_live(base, count);
-
-	h2_memmove(&base[i], &base[i + 1],
-		   sizeof(*base) * (size_t)(live - i - 1));
-	h2_memset(&base[live - 1], 0, sizeof(*base));
-	if (parent->children) {
-		if (parent->children[i])
-			parent->nchildren--;
-		h2_memmove(&parent->children[i], &parent->children[i + 1],
-			   sizeof(void *) * (size_t)(live - i - 1));
-		parent->children[live - 1] = NULL;
-	}
+	slot_remove_range(parent, base, count, i, 1);
 }
 
 /* Insert chain at slot i of parent (room must exist). */
@@ -1097,8 +1110,7 @@ static int chain_split(hammer2_chain_t *parent)
 		}
 	}
 	/* remove the moved range, then insert the indirect block there */
-	for (i = 0; i < moved; i++)
-		slot_remove(parent, base, count, first);
+	slot_remove_range(parent, base, count, first, moved);
 	return slot_insert(parent, base, count, first, ind);
 }
 

@@ -142,6 +142,8 @@ fio_t() {
 bench_round() {
 	for t in $(echo "$TARGETS" | tr ',' ' '); do
 		echo "bench: $t round $round at $(up) s"
+		# direct reclaim and compaction so far (memory gets fragmented)
+		echo "info vmstat $t $round $(grep -E '^(compact_stall|compact_fail|allocstall_normal|pgscan_direct) ' /proc/vmstat | tr '\n' ' ')"
 		if [ "$t" = raw ]; then
 			f=/dev/vdb
 		else
@@ -196,6 +198,11 @@ bench_round() {
 		fi
 	done
 }
+
+# touch most of the guest's memory once, so that the first target of the
+# first round does not pay alone for the host mapping it
+dd if=/dev/zero of=/tmp/warm bs=1M count=1024 2>/dev/null
+rm -f /tmp/warm
 
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
