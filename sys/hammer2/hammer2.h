@@ -177,11 +177,11 @@ struct hammer2_chain {
 	uint32_t bytes; /* logical bytes of data (0 = not loaded) */
 	uint8_t *data;	/* logical (decompressed) contents */
 	hammer2_chain_t *lru_prev, *lru_next;
-	uint32_t lru_bytes; /* data bytes counted in hmp->lru_data */
-	uint8_t comp_algo;  /* DATA: requested compression (inode's) */
-	uint8_t comp_fails; /* node: consecutive incompressible DATA children */
-	uint8_t comp_backoff; /* node: skip windows in a row that failed */
-	uint16_t comp_skip;   /* node: DATA children left to store raw */
+	uint32_t lru_bytes;   /* data bytes counted in hmp->lru_data */
+	uint8_t comp_algo;    /* DATA: requested compression (inode's) */
+	uint8_t comp_fails;   /* inode: consecutive incompressible DATA */
+	uint8_t comp_backoff; /* inode: skip windows in a row that failed */
+	uint16_t comp_skip;   /* inode: DATA blocks left to store raw */
 	uint32_t wqi;	      /* IOBUSY: index + 1 of its hmp->wq entry */
 	uint16_t pvalid;      /* PARTIAL: valid 4 KiB units (bit n: unit n) */
 };

@@ -47,7 +47,7 @@
 #define WQ_MAX_RUN (1024 * 1024)
 #define COMP_FAIL_LIMIT 8
 #define COMP_SKIP_BLOCKS 64
-#define COMP_SKIP_MAX_SHIFT 4 /* windows grow to 64 << 4 = 1024 blocks */
+#define COMP_SKIP_MAX_SHIFT 2 /* windows grow to 64 << 2 = 256 blocks */
 
 /*
  * Queue a write of bytes at device offset off.  lender NULL hands the
@@ -313,9 +313,15 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 		int algo = HAMMER2_DEC_ALGO(chain->comp_algo);
 		hammer2_chain_t *parent = chain->parent;
 
+		/* the file's inode keeps the count, across indirect blocks */
+		while (parent &&
+		       parent->bref.type == HAMMER2_BREF_TYPE_INDIRECT &&
+		       parent->parent)
+			parent = parent->parent;
+
 		/*
 		 * Incompressible data: after COMP_FAIL_LIMIT consecutive
-		 * failures under one parent (inode or indirect block), the
+		 * failures in one file (counted in its inode's chain), the
 		 * next COMP_SKIP_BLOCKS blocks are stored raw, then one is
 		 * tried; each window whose next try fails too is twice as
 		 * long as the one before (up to COMP_SKIP_MAX_SHIFT
