@@ -467,8 +467,10 @@ int hammer2_chain_partial_complete(hammer2_dev_t *hmp);
 /*
  * Prefetch: load the data of up to n chains (any order) with as few
  * device reads as possible: blocks adjacent on the media are read as one
- * run (readv, at most HAMMER2_IOV_MAX blocks and 1 MiB).  Best effort: a
- * chain that fails to load here is left unloaded, and the caller's
+ * run (readv, at most HAMMER2_IOV_MAX blocks and 1 MiB), and all runs are
+ * issued together when the device has readm (buffers for all n blocks are
+ * held meanwhile: callers pass at most 256).  Best effort: a chain that
+ * fails to load here is left unloaded, and the caller's
  * hammer2_chain_load reports its error.  Errors: ENOMEM only.
  */
 int hammer2_chain_load_many(hammer2_chain_t **chains, int n);
