@@ -137,9 +137,12 @@ static int do_mount(struct run *r)
 	if (r->o->seed % 4 == 3)
 		r->hmp->lru_limit = 16;
 	/* and every fourth other seed keeps no clean file data, as the
-	 * kernel module does (its page cache has it) */
-	if (r->o->seed % 4 == 1)
+	 * kernel module does (its page cache has it), and of blocks written
+	 * in part only 256 KiB, so the cache is trimmed by data too */
+	if (r->o->seed % 4 == 1) {
 		r->hmp->drop_clean_data = 1;
+		r->hmp->lru_data_limit = 256 * 1024;
+	}
 	e = hammer2_pfs_mount(r->hmp, "DATA", &r->pmp);
 	if (e) {
 		r->hmp->rdonly = 1;
