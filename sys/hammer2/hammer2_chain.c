@@ -468,8 +468,8 @@ int hammer2_chain_load_many(hammer2_chain_t **chains, int n)
 	hammer2_sort(todo, (size_t)m, sizeof(*todo), chain_off_cmp);
 	/*
 	 * Runs of blocks back to back on the media: todo[i..j) is read into
-	 * iov[i..j) by req[nreq]; a block with no buffer is left unloaded
-	 * (iov_base NULL).
+	 * iov[i..j) by req[nreq]; a block that gets no buffer is in no run
+	 * and stays unloaded.
 	 */
 	for (i = 0; i < m; i = j) {
 		hammer2_off_t off = todo[i]->bref.data_off & HAMMER2_OFF_MASK;
@@ -490,7 +490,6 @@ int hammer2_chain_load_many(hammer2_chain_t **chains, int n)
 			len += pb;
 		}
 		if (j == i) { /* no memory even for one block */
-			iov[i].iov_base = NULL;
 			j = i + 1;
 			continue;
 		}

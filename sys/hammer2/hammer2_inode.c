@@ -1110,11 +1110,12 @@ ssize_t hammer2_file_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 }
 
 /*
- * A read plan (see hammer2_vfsops.h): one piece per block of [off, min(off + len,
- * size)).  MEDIA only for a block that is wholly in the caller's memory,
- * on the media and nowhere else (no cached, modified or partial chain),
- * stored uncompressed and with a check that hammer2_check_stream_* can
- * verify; everything else is CORE (or ZERO for a hole).
+ * A read plan (see hammer2_vfsops.h): one piece per block of
+ * [off, min(off + len, size)).  MEDIA only for a block that is wholly in
+ * the caller's memory, on the media and nowhere else (no cached, modified
+ * or partial chain), stored uncompressed and with a check that
+ * hammer2_check_stream_* can verify; everything else is CORE (or ZERO for
+ * a hole).
  */
 int hammer2_file_read_map(hammer2_inode_t *ip, uint64_t off, uint64_t len,
 			  hammer2_rmap_t *map, int max)

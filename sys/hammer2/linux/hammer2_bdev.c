@@ -32,6 +32,17 @@
 static int h2_bdev_rwv(struct h2_bdev *d, struct h2_bio_batch *b, bool write,
 		       const struct hammer2_iov *iov, int cnt, u64 off);
 
+/* After a read into iov: drop stale cache lines of vmalloc buffers. */
+static void h2_iov_invalidate(const struct hammer2_iov *iov, int cnt)
+{
+	int i;
+
+	for (i = 0; i < cnt; i++)
+		if (is_vmalloc_addr(iov[i].iov_base))
+			invalidate_kernel_vmap_range(iov[i].iov_base,
+						     (int)iov[i].iov_len);
+}
+
 void h2_batch_init(struct h2_bio_batch *b)
 {
 	atomic_set(&b->inflight, 0);
@@ -54,8 +65,8 @@ static int h2_bio_rw(struct h2_bdev *d, bool write, void *buf, size_t bytes,
 	err = h2_bdev_rwv(d, &b, write, &iov, 1, off);
 	if (h2_batch_wait(&b))
 		err = EIO;
-	if (!write && is_vmalloc_addr(buf))
-		invalidate_kernel_vmap_range(buf, (int)bytes);
+	if (!write)
+		h2_iov_invalidate(&iov, 1);
 	return err;
 }
 
@@ -277,16 +288,13 @@ static int h2_bdev_readv(void *ctx, const struct hammer2_iov *iov, int cnt,
 			 uint64_t off)
 {
 	struct h2_bio_batch b;
-	int err, i;
+	int err;
 
 	h2_batch_init(&b);
 	err = h2_bdev_rwv(ctx, &b, false, iov, cnt, off);
 	if (h2_batch_wait(&b))
 		err = EIO;
-	for (i = 0; i < cnt; i++)
-		if (is_vmalloc_addr(iov[i].iov_base))
-			invalidate_kernel_vmap_range(iov[i].iov_base,
-						     (int)iov[i].iov_len);
+	h2_iov_invalidate(iov, cnt);
 	return err;
 }
 
@@ -299,7 +307,7 @@ static int h2_bdev_readm(void *ctx, struct hammer2_ioreq *req, int n)
 {
 	struct h2_bio_batch *b;
 	struct blk_plug plug;
-	int i, j;
+	int i;
 
 	if (n <= 0)
 		return 0;
@@ -316,11 +324,7 @@ static int h2_bdev_readm(void *ctx, struct hammer2_ioreq *req, int n)
 	for (i = 0; i < n; i++) {
 		if (h2_batch_wait(&b[i]))
 			req[i].error = EIO;
-		for (j = 0; j < req[i].cnt; j++)
-			if (is_vmalloc_addr(req[i].iov[j].iov_base))
-				invalidate_kernel_vmap_range(
-					req[i].iov[j].iov_base,
-					(int)req[i].iov[j].iov_len);
+		h2_iov_invalidate(req[i].iov, req[i].cnt);
 	}
 	kfree(b);
 	return 0;
@@ -385,9 +389,8 @@ static void h2_bdev_random(void *ctx, void *buf, size_t bytes)
  * its size in bytes, bdev_nr_bytes), valid while the core device is open.
  * read/write/readv/readm are synchronous and return 0 or EIO (ENOMEM
  * when a bounce buffer cannot be had); writev is asynchronous until wait;
- * flush
- * waits, then blkdev_issue_flush; time is the real
- * time clock in microseconds; random is get_random_bytes.
+ * flush waits, then blkdev_issue_flush; time is the real time clock in
+ * microseconds; random is get_random_bytes.
  */
 const struct hammer2_devops h2_bdev_ops = {
 	.read = h2_bdev_read,

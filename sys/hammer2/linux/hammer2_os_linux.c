@@ -204,15 +204,23 @@ static void h2_pools_drain(void)
 	h2_pools_free(ULONG_MAX);
 }
 
-/* Memory pressure empties the pools (buffers, one per object). */
-static unsigned long h2_pool_count(struct shrinker *sh,
-				   struct shrink_control *sc)
+/* Buffers on all the pools' stacks now (unlocked: a snapshot). */
+static unsigned long h2_pools_count(void)
 {
 	unsigned long n = 0;
 	int i;
 
 	for (i = 0; i < (int)ARRAY_SIZE(h2_pools); i++)
 		n += READ_ONCE(h2_pools[i].n);
+	return n;
+}
+
+/* Memory pressure empties the pools (buffers, one per object). */
+static unsigned long h2_pool_count(struct shrinker *sh,
+				   struct shrink_control *sc)
+{
+	unsigned long n = h2_pools_count();
+
 	return n ? n : SHRINK_EMPTY;
 }
 
@@ -227,12 +235,7 @@ static unsigned long h2_pool_scan(struct shrinker *sh,
 /* /sys/module/hammer2/parameters/pool_buffers: buffers pooled now. */
 static int h2_pool_param_get(char *buf, const struct kernel_param *kp)
 {
-	unsigned long n = 0;
-	int i;
-
-	for (i = 0; i < (int)ARRAY_SIZE(h2_pools); i++)
-		n += READ_ONCE(h2_pools[i].n);
-	return sysfs_emit(buf, "%lu\n", n);
+	return sysfs_emit(buf, "%lu\n", h2_pools_count());
 }
 
 static const struct kernel_param_ops h2_pool_param_ops = {
