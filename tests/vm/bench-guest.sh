@@ -23,6 +23,8 @@
 # the top of the kernel stacks of the benchmark's processes every 0.2 s
 # into stacks-TARGET-TEST.txt ("pid frame frame ...": where they wait).
 #
+# h2steps=STEP[,...] runs only those steps (seqwrite, seqread, randwrite,
+# files, sqlite; default all).
 # h2rounds=N (default 1) runs all of it N times, round after round (each
 # round formats every target again), so that the host's drift over the
 # boot hits every filesystem alike; profiles and disk samples are taken
@@ -40,6 +42,7 @@ H2NEWFS=
 H2PERF=
 H2STAT=
 ROUNDS=1
+STEPS=all
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	h2arg=*) TARGETS=${a#h2arg=} ;;
@@ -50,11 +53,19 @@ for a in $(cat /proc/cmdline); do
 	h2perf=*) H2PERF=${a#h2perf=} ;;
 	h2stat=*) H2STAT=${a#h2stat=} ;;
 	h2rounds=*) ROUNDS=${a#h2rounds=} ;;
+	h2steps=*) STEPS=${a#h2steps=} ;;
 	esac
 done
 R=/results/bench
 mkdir -p $R
 
+# want STEP: is STEP one of h2steps= (default all)?
+want() {
+	case ",$STEPS," in
+	*",$1,"* | ,all,) return 0 ;;
+	esac
+	return 1
+}
 up() { cut -d' ' -f1 /proc/uptime; }
 drop() {
 	sync
@@ -140,45 +151,59 @@ fio_t() {
 
 # one round: every target freshly formatted, every step
 bench_round() {
+	local pset= pold=
 	for t in $(echo "$TARGETS" | tr ',' ' '); do
 		echo "bench: $t round $round at $(up) s"
 		# direct reclaim and compaction so far (memory gets fragmented)
 		echo "info vmstat $t $round $(grep -E '^(compact_stall|compact_fail|allocstall_normal|pgscan_direct) ' /proc/vmstat | tr '\n' ' ')"
+		# hammer2:PARAM=VALUE: hammer2 with a module parameter set for
+		# this target only (A/B runs of one module in one boot)
+		fs=${t%%:*}
+		[ -z "$pset" ] || echo "$pold" >"$pset"
+		pset=
+		if [ "$fs" != "$t" ]; then
+			pset=/sys/module/hammer2/parameters/${t#*:}
+			pset=${pset%%=*}
+			pold=$(cat "$pset")
+			echo "${t#*=}" >"$pset"
+		fi
 		if [ "$t" = raw ]; then
 			f=/dev/vdb
 		else
-			if ! out=$(mkfs_t "$t" 2>&1); then
+			if ! out=$(mkfs_t "$fs" 2>&1); then
 				echo "FAIL bench $t mkfs: $out"
 				continue
 			fi
-			if ! out=$(mount -t "$t" /dev/vdb /mnt 2>&1); then
+			if ! out=$(mount -t "$fs" /dev/vdb /mnt 2>&1); then
 				echo "FAIL bench $t mount: $out"
 				continue
 			fi
 			f=/mnt/fio.dat
 		fi
 		drop
-		fio_t "$t" seqwrite $((SEQ * 1048576)) --filename=$f --rw=write \
+		want seqwrite && fio_t "$t" seqwrite $((SEQ * 1048576)) --filename=$f --rw=write \
 			--bs=1M --size=${SEQ}M --end_fsync=1
 		drop
-		fio_t "$t" seqread $((SEQ * 1048576)) --filename=$f --rw=read \
+		want seqread && fio_t "$t" seqread $((SEQ * 1048576)) --filename=$f --rw=read \
 			--bs=1M --size=${SEQ}M
 		drop
-		fio_t "$t" randwrite $((RAND * 1048576)) --filename=$f --rw=randwrite \
+		want randwrite && fio_t "$t" randwrite $((RAND * 1048576)) --filename=$f --rw=randwrite \
 			--bs=4k --size=${SEQ}M --io_size=${RAND}M --randrepeat=1 \
 			--end_fsync=1
 		if [ "$t" != raw ]; then
 			rm -f $f
 			drop
 			o="$R/$t-files-$round.out"
-			if h2files /mnt "$NFILES" >"$o" 2>&1; then
+			if ! want files; then
+				:
+			elif h2files /mnt "$NFILES" >"$o" 2>&1; then
 				awk -v t="$t" -v r="$round" \
 					'$1 == "h2files" {print "BENCH", t, $2, $5, $3, "ops", r}' "$o"
 			else
 				echo "FAIL bench $t files: $(tail -n 2 "$o" | tr '\n' ' ')"
 			fi
 			drop
-			if [ -f /vm/traces/sqlite-txn.trace ]; then
+			if want sqlite && [ -f /vm/traces/sqlite-txn.trace ]; then
 				mkdir -p /mnt/sqlite
 				t0=$(up)
 				o="$R/$t-sqlite-$round.out"
@@ -197,6 +222,7 @@ bench_round() {
 			fi
 		fi
 	done
+	[ -z "$pset" ] || echo "$pold" >"$pset"
 }
 
 # touch most of the guest's memory once, so that the first target of the

@@ -19,9 +19,13 @@
 # commit and kernel, and draws build/vm/bench-vm.png (gnuplot, each
 # figure relative to ext4).  Times are under QEMU TCG (no KVM): compare
 # filesystems with each other, not with real hardware.
-# Environment: BENCH_TARGETS (default raw,ext4,btrfs,xfs,hammer2),
+# Environment: BENCH_TARGETS (default raw,ext4,btrfs,xfs,hammer2; a
+# target hammer2:PARAM=VALUE is hammer2 with the module parameter PARAM
+# set to VALUE for that target only, for A/B runs in one boot, e.g.
+# xfs,hammer2,hammer2:append_folios=0; its goals get rows of their own),
 # BENCH_SEQ_MB (512), BENCH_RAND_MB (64), BENCH_FILES (10000),
-# BENCH_TIMEOUT (seconds, default 3600), WORKLOADS, BENCH_NEWFS
+# BENCH_STEPS (comma list of seqwrite, seqread, randwrite, files, sqlite:
+# only those steps; default all), BENCH_TIMEOUT (seconds, default 3600), WORKLOADS, BENCH_NEWFS
 # (newfs_hammer2 options, e.g. "-c none"), BENCH_PERF (profile steps,
 # e.g. hammer2-seqwrite,hammer2-sqlite: build/vm/bench-results/bench/perf-*.txt),
 # BENCH_STAT (the same steps: /proc/diskstats every 0.5 s, diskstats-*.txt,
@@ -76,7 +80,7 @@ t0=$(date +%s)
 rc=0
 tests/vm/run-vm.sh -q -t "${BENCH_TIMEOUT:-3600}" \
 	-i "$VMDIR/initramfs-bench.cpio.gz" \
-	-a "h2mode=bench h2timeout=${BENCH_TIMEOUT:-3600} h2arg=$TARGETS h2seq=$SEQ h2rand=$RAND h2files=$NFILES h2rounds=$ROUNDS${BENCH_NEWFS:+ h2newfs=$(echo "$BENCH_NEWFS" | tr ' ' ',')}${BENCH_PERF:+ h2perf=$BENCH_PERF}${BENCH_STAT:+ h2stat=$BENCH_STAT}" \
+	-a "h2mode=bench h2timeout=${BENCH_TIMEOUT:-3600} h2arg=$TARGETS h2seq=$SEQ h2rand=$RAND h2files=$NFILES h2rounds=$ROUNDS${BENCH_STEPS:+ h2steps=$BENCH_STEPS}${BENCH_NEWFS:+ h2newfs=$(echo "$BENCH_NEWFS" | tr ' ' ',')}${BENCH_PERF:+ h2perf=$BENCH_PERF}${BENCH_STAT:+ h2stat=$BENCH_STAT}" \
 	-l "$LOG" "$RES" "$DISK" || rc=$?
 echo "bench-vm: VM ran $(($(date +%s) - t0)) s (QEMU exit $rc)"
 grep -aE '^(FAIL|bench:|info)' "$LOG" || true
@@ -154,10 +158,14 @@ goals = [  # (heading, test, other target, higher is better)
     ("sqlite <= 1.2x ext4", "sqlite", "ext4", False),
 ]
 lines = []
-for head, test, other, up in goals:
-    h2, ot = per.get(("hammer2", test)), per.get((other, test))
+# every hammer2 target: "hammer2" and variants "hammer2:PARAM=VALUE"
+h2t = [t for t in targets if t.split(":")[0] == "hammer2"]
+for (head, test, other, up), t2 in [(g, t) for t in h2t for g in goals]:
+    h2, ot = per.get((t2, test)), per.get((other, test))
     if not h2 or not ot:
         continue
+    if t2 != "hammer2":
+        head = "%s: %s" % (t2, head)
     cells = []
     met = 0
     both = [k for k in rounds if k in h2 and k in ot]
@@ -166,7 +174,7 @@ for head, test, other, up in goals:
         ok = q >= 1.0 if up else q <= 1.2
         met += ok
         cells.append("%.2fx" % q)
-    q = val[("hammer2", test)] / val[(other, test)]
+    q = val[(t2, test)] / val[(other, test)]
     ok = q >= 1.0 if up else q <= 1.2
     lines.append("| %s | %s | %s | %d of %d | %s |" % (
         head, "met" if ok else "missed", "%.3fx" % q, met, len(both),

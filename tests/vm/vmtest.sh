@@ -183,6 +183,37 @@ folio_test() {
 	rm -f $f $o /tmp/folio.patch && sync
 }
 
+# 5d. (hammer2) writes past EOF make whole-block folios
+# (append_large_folios counts them): unaligned appends (1000 and 25 bytes
+# per write(2)), a write that
+# leaves a hole before it, a write into the hole and one into the
+# truncated tail: the page cache and the media equal a tmpfs copy written
+# the same way (the hole and the part of a new folio before the write
+# read as zeros).
+append_test() {
+	local P=/sys/module/hammer2/parameters f=/mnt/append.dat o=/tmp/append.orig
+	local a0 a t
+	a0=$(cat $P/append_large_folios) || return 1
+	dd if=/dev/urandom of=/tmp/append.src bs=1000 count=300 2>/dev/null ||
+		return 1
+	for t in $o $f; do
+		dd if=/tmp/append.src of=$t bs=1000 2>/dev/null &&
+			dd if=/tmp/append.src of=$t bs=25 seek=42435 count=2800 \
+				conv=notrunc 2>/dev/null &&
+			dd if=/tmp/append.src of=$t bs=25 seek=20000 count=200 \
+				conv=notrunc 2>/dev/null &&
+			dd if=/dev/null of=$t bs=1 seek=1100000 2>/dev/null &&
+			dd if=/tmp/append.src of=$t bs=25 seek=43960 count=160 \
+				conv=notrunc 2>/dev/null || return 1
+	done
+	a=$(($(cat $P/append_large_folios) - a0))
+	[ $a -ge 6 ] || { echo "appends made $a whole-block folios (< 6)"; return 1; }
+	echo "appends made $a whole-block folios"
+	[ "$(stat -c %s $f)" = 1103000 ] || { echo "size $(stat -c %s $f)"; return 1; }
+	folio_same $f $o "the appends" || return 1
+	rm -f $f $o /tmp/append.src && sync
+}
+
 end() {
 	echo "H2VM-PHASE end $(up)"
 	exit 0
@@ -286,6 +317,8 @@ if [ "$FS" = hammer2 ]; then
 	grep -q " /mnt " /proc/mounts || mount_fs
 	run "writes into large folios that readahead brought in" folio_test
 	grep -h 'large folios' $LOG/writes_into_large*.log 2>/dev/null | sed 's/^/info /'
+	run "appends make whole-block folios" append_test
+	grep -h 'whole-block folios' $LOG/appends_make*.log 2>/dev/null | sed 's/^/info /'
 fi
 posix_suite -v /mnt/posix >$LOG/posix-verify.log 2>&1
 rc=$?

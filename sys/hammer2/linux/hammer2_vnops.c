@@ -1317,6 +1317,55 @@ static int h2_writepage(struct page *page, struct writeback_control *wbc)
 	return n < 0 ? (int)n : 0;
 }
 
+static atomic_long_t h2_append_large;
+module_param_cb(append_large_folios, &h2_counter_ops, &h2_append_large, 0444);
+MODULE_PARM_DESC(append_large_folios,
+		 "folios of a whole 64 KiB block made by writes past EOF");
+static bool h2_append_folios = true;
+module_param_named(append_folios, h2_append_folios, bool, 0644);
+MODULE_PARM_DESC(append_folios,
+		 "writes past EOF make whole-block folios (default on)");
+
+/*
+ * A write past EOF (an append) into a block that has no page cached: the
+ * whole 64 KiB block becomes one folio, zeroed (nothing past EOF is on
+ * the media or may be read back but zeros) and uptodate, so the block's
+ * other 15 pages are found in the cache by the writes that follow, and
+ * the block is allocated, charged, put on the LRU, dirtied and written
+ * back once instead of 16 times.  Returns the locked page for index
+ * inside it, or NULL (not wholly past EOF, a page of the block is cached
+ * already, or no memory for it): the caller then takes a page of its own.
+ * i_rwsem held (write_begin).
+ */
+static struct page *h2_append_folio(struct address_space *mapping,
+				    pgoff_t index)
+{
+	unsigned int order = HAMMER2_PBUFRADIX - PAGE_SHIFT;
+	pgoff_t start = round_down(index, 1UL << order);
+	struct folio *folio;
+	gfp_t gfp;
+
+	if (order == 0 || !READ_ONCE(h2_append_folios) ||
+	    !mapping_large_folio_support(mapping) ||
+	    ((loff_t)start << PAGE_SHIFT) < i_size_read(mapping->host))
+		return NULL;
+	/* __GFP_ZERO: cleared once, also where init_on_alloc clears too */
+	gfp = mapping_gfp_mask(mapping) | __GFP_WRITE | __GFP_ZERO |
+	      __GFP_NORETRY | __GFP_NOWARN;
+	folio = filemap_alloc_folio(gfp, order);
+	if (folio == NULL)
+		return NULL;
+	/* locks the folio; EEXIST if any page of the block is cached */
+	if (filemap_add_folio(mapping, folio, start,
+			      mapping_gfp_mask(mapping))) {
+		folio_put(folio);
+		return NULL;
+	}
+	folio_mark_uptodate(folio);
+	atomic_long_inc(&h2_append_large);
+	return folio_file_page(folio, index);
+}
+
 static int h2_write_begin(struct file *file, struct address_space *mapping,
 			  loff_t pos, unsigned int len, struct page **pagep,
 			  void **fsdata)
@@ -1328,6 +1377,11 @@ static int h2_write_begin(struct file *file, struct address_space *mapping,
 	struct page *page;
 	int err;
 
+	page = h2_append_folio(mapping, index);
+	if (page) {
+		*pagep = page;
+		return 0;
+	}
 	page = grab_cache_page_write_begin(mapping, index);
 	if (page == NULL)
 		return -ENOMEM;
