@@ -296,19 +296,24 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 			     hammer2_tid_t tid)
 {
 	hammer2_blockref_t *bref = &chain->bref;
-	const uint8_t *phys = chain->data;
+	const uint8_t *phys;
 	uint8_t *cbuf = NULL;
-	uint32_t pbytes = chain->bytes;
+	uint32_t pbytes;
 	hammer2_off_t noff;
 	int error, comp = HAMMER2_COMP_NONE;
 
 	H2_ASSERT(chain->data != NULL);
 	if (chain->flags & HAMMER2_CHAIN_PARTIAL) {
-		/* completed by hammer2_chain_partial_complete, normally */
+		/*
+		 * Completed by hammer2_chain_partial_complete, normally; the
+		 * old block may become the chain's buffer.
+		 */
 		error = hammer2_chain_load(chain);
 		if (error)
 			return error | HAMMER2_ERROR_EIO;
 	}
+	phys = chain->data;
+	pbytes = chain->bytes;
 	if (bref->type == HAMMER2_BREF_TYPE_DATA) {
 		int algo = HAMMER2_DEC_ALGO(chain->comp_algo);
 		hammer2_chain_t *parent = chain->parent;
