@@ -258,6 +258,15 @@ struct hammer2_dev {
 	 */
 	int drop_clean_data;
 	/*
+	 * Writes of file data do not stamp the inode's mtime and ctime: the
+	 * caller owns them and sets them through hammer2_vop_setattr (the
+	 * kernel: the VFS stamps them at write(2) and write_inode pushes
+	 * them after writeback, which may copy the data into the core long
+	 * after a utimensat that must win).  Set by the caller like
+	 * drop_clean_data; 0 by default.
+	 */
+	int vfs_file_times;
+	/*
 	 * Bytes of data held by the chains on the LRU (lru_data), and a cap
 	 * on it (lru_data_limit, 0: none; set by the caller like
 	 * drop_clean_data): past it the least recent chains are freed even

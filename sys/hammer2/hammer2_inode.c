@@ -908,7 +908,7 @@ static int file_maybe_hole(hammer2_chain_t *chain)
  * Write len bytes at off from fn (which copies each piece into the chain
  * buffer it is given), extending the file; returns bytes (>= 0) or a
  * negated HAMMER2_ERROR_* flag set.  A block written all zero becomes (or
- * stays) a hole.
+ * stays) a hole.  mtime and ctime become now, unless hmp->vfs_file_times.
  */
 ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			      hammer2_copy_fn fn, void *arg)
@@ -932,7 +932,8 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 	    nsize <= HAMMER2_EMBEDDED_BYTES) {
 		fn(arg, off, (uint8_t *)ipd->u.data + off, len);
 		ipd->meta.size = nsize;
-		inode_touch(ip, 1);
+		if (!ip->pmp->hmp->vfs_file_times)
+			inode_touch(ip, 1);
 		return (ssize_t)len;
 	}
 	error = file_undirect(ip);
@@ -1013,7 +1014,8 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 	}
 	ipd = hammer2_ipdata(ip);
 	ipd->meta.size = nsize;
-	inode_touch(ip, 1);
+	if (!ip->pmp->hmp->vfs_file_times)
+		inode_touch(ip, 1);
 	return (ssize_t)len;
 }
 

@@ -964,6 +964,12 @@ static void t_persist_make(void)
 	rename(P("persist/gone"), P("persist/renamed"));
 	mkfile(P("persist/deleted"), 100, 85);
 	unlink(P("persist/deleted"));
+	/* times set, then a write: the write's mtime and ctime persist */
+	mkfile(P("persist/stamped"), 100, 86);
+	utimensat(AT_FDCWD, P("persist/stamped"), ts, 0);
+	fd = open(P("persist/stamped"), O_WRONLY | O_APPEND);
+	write(fd, "more", 4);
+	close(fd);
 	sync();
 }
 
@@ -1019,6 +1025,13 @@ static void t_persist_verify(void)
 	      "persist: rename and unlink", "wrong");
 	ok_if(listcheck(P("persist/dir"), 500, 1, why, sizeof(why)),
 	      "persist: 500-entry directory", "%s", why);
+	/* the write came after the utimensat: its own times, not 1333333333 */
+	ok_if(stat(P("persist/stamped"), &st) == 0 && st.st_size == 104 &&
+		      st.st_mtim.tv_sec > 1333333333 &&
+		      st.st_ctim.tv_sec >= st.st_mtim.tv_sec,
+	      "persist: a write after utimensat keeps its mtime",
+	      "size %lld mtime %ld ctime %ld", (long long)st.st_size,
+	      (long)st.st_mtim.tv_sec, (long)st.st_ctim.tv_sec);
 	free(m);
 }
 

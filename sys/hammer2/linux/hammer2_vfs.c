@@ -179,6 +179,8 @@ static int h2_dev_get(struct block_device *bdev, bool rw, struct h2_dev **devp)
 	 * partial write) only H2_LRU_DATA_BYTES.
 	 */
 	dev->hmp->drop_clean_data = 1;
+	/* the VFS stamps file times; writeback must not (write_inode) */
+	dev->hmp->vfs_file_times = 1;
 	dev->hmp->lru_data_limit = H2_LRU_DATA_BYTES;
 	list_add(&dev->list, &h2_devs);
 found:
