@@ -25,7 +25,8 @@
 # xfs,hammer2,hammer2:append_folios=0; its goals get rows of their own),
 # BENCH_SEQ_MB (512), BENCH_RAND_MB (64), BENCH_FILES (10000),
 # BENCH_STEPS (comma list of seqwrite, seqread, randwrite, files, sqlite:
-# only those steps; default all), BENCH_TIMEOUT (seconds, default 3600), WORKLOADS, BENCH_NEWFS
+# only those steps; default all), BENCH_TIMEOUT (seconds, default 3600),
+# WORKLOADS, BENCH_NEWFS
 # (newfs_hammer2 options, e.g. "-c none"), BENCH_PERF (profile steps,
 # e.g. hammer2-seqwrite,hammer2-sqlite: build/vm/bench-results/bench/perf-*.txt),
 # BENCH_STAT (the same steps: /proc/diskstats every 0.5 s, diskstats-*.txt,

@@ -185,11 +185,10 @@ folio_test() {
 
 # 5d. (hammer2) writes past EOF make whole-block folios
 # (append_large_folios counts them): unaligned appends (1000 and 25 bytes
-# per write(2)), a write that
-# leaves a hole before it, a write into the hole and one into the
-# truncated tail: the page cache and the media equal a tmpfs copy written
-# the same way (the hole and the part of a new folio before the write
-# read as zeros).
+# per write(2)), a write that leaves a hole before it, a write into the
+# hole and one into the truncated tail: the page cache and the media equal
+# a tmpfs copy written the same way (the hole and the part of a new folio
+# before the write read as zeros).
 append_test() {
 	local P=/sys/module/hammer2/parameters f=/mnt/append.dat o=/tmp/append.orig
 	local a0 a t
