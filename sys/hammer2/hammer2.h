@@ -235,10 +235,12 @@ struct hammer2_dev {
 	 * CRC in its last 4 KiB.  volhdr_mid holds bytes [4 KiB, 60 KiB) as
 	 * they are on the media of every copy in the volhdr_same bit mask:
 	 * those copies get the two changed pieces written, the others the
-	 * whole header (hammer2_flush.c).
+	 * whole header (hammer2_flush.c).  volhdr_midcrc is the CRC32C of
+	 * volhdr_mid (hammer2_voldata_midcrc), valid while volhdr_mid is set.
 	 */
 	uint8_t *volhdr_mid;
 	unsigned volhdr_same;
+	uint32_t volhdr_midcrc;
 	uint64_t volu_size;
 	hammer2_chain_t vchain; /* VOLUME pseudo-chain (sroot_blockset) */
 	hammer2_chain_t fchain; /* FREEMAP pseudo-chain (freemap_blockset) */
@@ -266,6 +268,29 @@ struct hammer2_dev {
 	 * drop_clean_data; 0 by default.
 	 */
 	int vfs_file_times;
+	/*
+	 * Write a header copy's two pieces one after the other even when
+	 * the device has an asynchronous writev (by default both are in
+	 * flight together).  For A/B measurements; set by the caller like
+	 * drop_clean_data; 0 by default.
+	 */
+	int volhdr_serial;
+	/*
+	 * Every commit writes the freemap, fsync's too (by default a commit
+	 * for fsync leaves it out: docs/DESIGN.md, freemap_tid).  For A/B
+	 * measurements; set by the caller like drop_clean_data.
+	 */
+	int freemap_every_commit;
+	/*
+	 * Recovery has run (or was not needed) since the device was opened:
+	 * hammer2_freemap_recover runs before the first read-write use.
+	 */
+	int freemap_recovered;
+	/*
+	 * The freemap blockset on the media (of the last commit that wrote
+	 * the freemap): what a commit without the freemap puts in its header.
+	 */
+	hammer2_blockset_t freemap_committed;
 	/*
 	 * Bytes of data held by the chains on the LRU (lru_data), and a cap
 	 * on it (lru_data_limit, 0: none; set by the caller like
@@ -296,8 +321,10 @@ struct hammer2_dev {
 	size_t nfrees, maxfrees;
 	struct hammer2_subchunk *subtab; /* open-addressing hash */
 	size_t subcap, subcount;
-	uint64_t stat_leaked; /* sub-16KiB frees that could not be tracked */
-	int broken;	      /* a flush failed: the device is read-only now */
+	uint64_t stat_leaked;	 /* sub-16KiB frees that could not be tracked */
+	uint64_t stat_recovered; /* bytes marked by hammer2_freemap_recover */
+	uint64_t stat_freemap_skips; /* commits that left the freemap out */
+	int broken; /* a flush failed: the device is read-only now */
 
 	/*
 	 * flush state.  flush_busy: a flush is writing without the device
@@ -369,6 +396,8 @@ bool hammer2_check_stream_end(hammer2_check_stream_t *cs,
 			      const hammer2_blockref_t *bref);
 /* Volume header CRCs: set or verify (0 ok, HAMMER2_ERROR_CHECK bad). */
 void hammer2_voldata_setcrc(hammer2_volume_data_t *vd);
+void hammer2_voldata_setcrc_mid(hammer2_volume_data_t *vd, uint32_t midcrc);
+uint32_t hammer2_voldata_midcrc(const hammer2_volume_data_t *vd);
 int hammer2_voldata_testcrc(const hammer2_volume_data_t *vd);
 
 /*
@@ -565,6 +594,14 @@ void hammer2_chain_destroy_tree(hammer2_chain_t *chain);
  * Errors: EIO (the previous flush stays the committed state), ENOSPC.
  */
 int hammer2_flush(hammer2_dev_t *hmp);
+/*
+ * hammer2_flush, with freemap 0 (a commit for fsync): the freemap stays
+ * modified in memory and out of this commit; the header keeps the
+ * freemap_blockset and freemap_tid of the last commit that wrote it
+ * (docs/DESIGN.md).  Returns 0 at once when nothing but the freemap is
+ * modified.  Same locking and errors as hammer2_flush.
+ */
+int hammer2_flush_mode(hammer2_dev_t *hmp, int freemap);
 
 /* ----- freemap (hammer2_freemap.c) ----- */
 
@@ -583,6 +620,20 @@ int hammer2_freemap_apply_frees(hammer2_dev_t *hmp);
 void hammer2_freemap_reserve(hammer2_dev_t *hmp, hammer2_chain_t *chain);
 /* Free bytes as the freemap counts them (statfs). */
 uint64_t hammer2_freemap_free_bytes(hammer2_dev_t *hmp);
+/*
+ * Recovery after a crash that followed commits without the freemap
+ * (voldata.freemap_tid < mirror_tid; docs/DESIGN.md): mark allocated every
+ * block referenced by a bref whose mirror_tid is above freemap_tid
+ * (reading the inodes and indirect blocks on those paths, check codes
+ * verified), move the linear iterators off the chunks it marked, and
+ * recompute allocator_free from the bmaps.  The freemap is written by the
+ * next full flush.  *markedp (may be NULL): bytes of 16 KiB chunks that
+ * were free and are now allocated.  Nothing to do when freemap_tid >=
+ * mirror_tid.  Device lock (or not yet shared), read-write device.
+ * Errors: EIO, CHECK, BADBREF (a damaged block on a recovered path),
+ * ENOMEM.
+ */
+int hammer2_freemap_recover(hammer2_dev_t *hmp, uint64_t *markedp);
 
 /* ----- device open/close and PFS ----- */
 
@@ -590,8 +641,10 @@ uint64_t hammer2_freemap_free_bytes(hammer2_dev_t *hmp);
 
 /*
  * Open a HAMMER2 device: read the 4 volume header copies, pick the valid
- * one with the highest mirror_tid.  Errors (errno): EINVAL not HAMMER2,
- * EIO, ENOMEM.
+ * one with the highest mirror_tid; read-write, recover the freemap when the
+ * header's freemap_tid is below its mirror_tid (hammer2_freemap_recover).
+ * Errors (errno): EINVAL not HAMMER2, EIO (also a damaged block on a path
+ * recovery must read), ENOMEM.
  */
 int hammer2_dev_open(const struct hammer2_devops *ops, void *ctx,
 		     uint64_t volu_bytes, int flags, hammer2_dev_t **hmpp);

@@ -20,6 +20,9 @@
  *   2. Apply the queued frees to the freemap (after all allocations, so
  *      this flush cannot reuse what it freed).
  *   3. Recurse from fchain: freemap blocks go to their next rotation slot.
+ *      A commit for fsync (hammer2_flush_mode(hmp, 0)) skips this step:
+ *      the freemap stays modified in memory and the header keeps the
+ *      freemap_tid of the last commit that wrote it (docs/DESIGN.md).
  *   4. Write the queue (sorted, coalesced), barrier, write the volume
  *      header copy (rotating over the copies that fit; only its first
  *      and last 4 KiB when the copy's middle is on the media already,
@@ -472,7 +475,7 @@ static int flush_next_volhdr(hammer2_dev_t *hmp, int cur)
  * Can the header copy into slot next be written as its two changing
  * pieces (hammer2.h, volhdr_mid)?  Its middle must be on that copy's media
  * already.  A header whose middle changed in memory makes every copy
- * stale.  Device lock.
+ * stale (and volhdr_midcrc is computed again).  Device lock.
  */
 static int flush_volhdr_pieces(hammer2_dev_t *hmp,
 			       const hammer2_volume_data_t *hdr, int next)
@@ -484,9 +487,37 @@ static int flush_volhdr_pieces(hammer2_dev_t *hmp,
 		return 0;
 	if (h2_memcmp(hmp->volhdr_mid, m, mid)) {
 		h2_memcpy(hmp->volhdr_mid, m, mid);
+		hmp->volhdr_midcrc = hammer2_voldata_midcrc(hdr);
 		hmp->volhdr_same = 0;
 	}
 	return (hmp->volhdr_same >> next) & 1;
+}
+
+/*
+ * The two changing pieces of header copy hdr (its first and last 4 KiB)
+ * into the copy at byte offset off.  With an asynchronous writev both are
+ * in flight together (one round trip to the device instead of two); the
+ * caller's barrier waits for them.  Returns nonzero on error.
+ */
+static int flush_volhdr_write_pieces(hammer2_dev_t *hmp, const uint8_t *h,
+				     hammer2_off_t off)
+{
+	const size_t tail = HAMMER2_VOLUME_BYTES - HAMMER2_VOLUME_TAIL_OFF;
+	struct hammer2_iov iov[2] = {
+		{ (void *)h, HAMMER2_VOLUME_HEAD_BYTES },
+		{ (void *)(h + HAMMER2_VOLUME_TAIL_OFF), tail },
+	};
+
+	hmp->stat_writes += 2;
+	hmp->stat_write_bytes += tail + HAMMER2_VOLUME_HEAD_BYTES;
+	if (hmp->ops->writev && hmp->ops->wait && !hmp->volhdr_serial)
+		return hmp->ops->writev(hmp->ctx, &iov[0], 1, off) ||
+		       hmp->ops->writev(hmp->ctx, &iov[1], 1,
+					off + HAMMER2_VOLUME_TAIL_OFF) ||
+		       hmp->ops->wait(hmp->ctx);
+	return hmp->ops->write(hmp->ctx, h, HAMMER2_VOLUME_HEAD_BYTES, off) ||
+	       hmp->ops->write(hmp->ctx, h + HAMMER2_VOLUME_TAIL_OFF, tail,
+			       off + HAMMER2_VOLUME_TAIL_OFF);
 }
 
 /*
@@ -506,16 +537,7 @@ static int flush_io(hammer2_dev_t *hmp, const hammer2_volume_data_t *hdr,
 	if (error)
 		return error;
 	if (pieces) {
-		hmp->stat_writes += 2;
-		hmp->stat_write_bytes += HAMMER2_VOLUME_BYTES -
-					 HAMMER2_VOLUME_TAIL_OFF +
-					 HAMMER2_VOLUME_HEAD_BYTES;
-		error = hmp->ops->write(hmp->ctx, h, HAMMER2_VOLUME_HEAD_BYTES,
-					off) ||
-			hmp->ops->write(hmp->ctx, h + HAMMER2_VOLUME_TAIL_OFF,
-					HAMMER2_VOLUME_BYTES -
-						HAMMER2_VOLUME_TAIL_OFF,
-					off + HAMMER2_VOLUME_TAIL_OFF);
+		error = flush_volhdr_write_pieces(hmp, h, off);
 	} else {
 		hmp->stat_writes++;
 		hmp->stat_write_bytes += HAMMER2_VOLUME_BYTES;
@@ -546,6 +568,13 @@ static void flush_wait_idle(hammer2_dev_t *hmp)
  */
 int hammer2_flush(hammer2_dev_t *hmp)
 {
+	return hammer2_flush_mode(hmp, 1);
+}
+
+/* See hammer2.h. */
+int hammer2_flush_mode(hammer2_dev_t *hmp, int freemap)
+{
+	const unsigned dirty = HAMMER2_CHAIN_ONFLUSH | HAMMER2_CHAIN_MODIFIED;
 	hammer2_volume_data_t *hdr;
 	hammer2_tid_t tid;
 	int error, next, pieces;
@@ -555,9 +584,17 @@ int hammer2_flush(hammer2_dev_t *hmp)
 		return HAMMER2_ERROR_EIO;
 	if (hmp->rdonly)
 		return 0;
-	if (!((hmp->vchain.flags | hmp->fchain.flags) &
-	      (HAMMER2_CHAIN_ONFLUSH | HAMMER2_CHAIN_MODIFIED)) &&
-	    hmp->nfrees == 0 && hmp->nwq == 0)
+	if (!hmp->freemap_recovered) {
+		/* a device opened read-write recovers at open */
+		error = hammer2_freemap_recover(hmp, NULL);
+		if (error)
+			return error;
+		hmp->freemap_recovered = 1;
+	}
+	freemap |= hmp->freemap_every_commit;
+	if (!(hmp->vchain.flags & dirty) &&
+	    !(freemap && (hmp->fchain.flags & dirty)) && hmp->nfrees == 0 &&
+	    hmp->nwq == 0)
 		return 0;
 	hdr = hammer2_alloc_raw(sizeof(*hdr));
 	if (hdr == NULL)
@@ -576,7 +613,7 @@ int hammer2_flush(hammer2_dev_t *hmp)
 	error = flush_chain(hmp, &hmp->vchain, tid, 0);
 	if (error == 0)
 		error = hammer2_freemap_apply_frees(hmp);
-	if (error == 0)
+	if (error == 0 && freemap)
 		error = flush_chain(hmp, &hmp->fchain, tid, 0);
 	hmp->flush_tid = 0;
 	if (error) {
@@ -590,14 +627,27 @@ int hammer2_flush(hammer2_dev_t *hmp)
 	flush_wq_lend(hmp);
 	next = flush_next_volhdr(hmp, hmp->volhdrno);
 	hmp->voldata.mirror_tid = tid;
-	hmp->voldata.freemap_tid = tid;
-	hammer2_voldata_setcrc(&hmp->voldata);
+	if (freemap) {
+		hmp->voldata.freemap_tid = tid;
+		hmp->freemap_committed = hmp->voldata.freemap_blockset;
+	} else {
+		hmp->stat_freemap_skips++;
+	}
+	/* the middle holds no CRC: compared (and its CRC kept) before */
+	pieces = flush_volhdr_pieces(hmp, &hmp->voldata, next);
 	h2_memcpy(hdr, &hmp->voldata, sizeof(*hdr));
+	/*
+	 * Without the freemap the header keeps the blockset of the last
+	 * commit that wrote it (voldata's is fchain's array: leaves created
+	 * since are in it, unwritten).
+	 */
+	hdr->freemap_blockset = hmp->freemap_committed;
+	hammer2_voldata_setcrc_mid(hdr, hmp->volhdr_mid ?
+						hmp->volhdr_midcrc :
+						hammer2_voldata_midcrc(hdr));
 	/* what is modified from here on belongs to the next flush */
 	hmp->dirty_bytes = 0;
 	hmp->kicked = 0;
-
-	pieces = flush_volhdr_pieces(hmp, hdr, next);
 
 	hmp->flush_busy = 1;
 	hammer2_mtx_lock(&hmp->flush_lock);

@@ -108,13 +108,17 @@ static void freemap_init_leaf(hammer2_dev_t *hmp, hammer2_chain_t *leaf)
  * The leaf covering device offset off, created and initialised when
  * missing; referenced and loaded.  Errors: media errors, ENOMEM.
  */
-static int freemap_leaf(hammer2_dev_t *hmp, hammer2_off_t off,
-			hammer2_chain_t **leafp)
+/*
+ * The leaf of the 1 GiB zone at key, referenced, or NULL when the zone has
+ * none yet.  Errors: media errors, BADBREF (not a leaf there).
+ */
+static int freemap_leaf_find(hammer2_dev_t *hmp, hammer2_key_t key,
+			     hammer2_chain_t **leafp)
 {
-	hammer2_key_t key = H2FMZONEBASE(off);
 	hammer2_chain_t *leaf;
 	int error;
 
+	*leafp = NULL;
 	leaf = hammer2_chain_lookup(&hmp->fchain, key,
 				    key + HAMMER2_FREEMAP_LEVEL1_MASK, 0,
 				    &error);
@@ -124,6 +128,20 @@ static int freemap_leaf(hammer2_dev_t *hmp, hammer2_off_t off,
 		hammer2_chain_drop(leaf);
 		return HAMMER2_ERROR_BADBREF;
 	}
+	*leafp = leaf;
+	return 0;
+}
+
+static int freemap_leaf(hammer2_dev_t *hmp, hammer2_off_t off,
+			hammer2_chain_t **leafp)
+{
+	hammer2_key_t key = H2FMZONEBASE(off);
+	hammer2_chain_t *leaf;
+	int error;
+
+	error = freemap_leaf_find(hmp, key, &leaf);
+	if (error)
+		return error;
 	if (leaf == NULL) {
 		error = hammer2_chain_create(
 			&hmp->fchain, &leaf, HAMMER2_BREF_TYPE_FREEMAP_LEAF,
@@ -364,6 +382,31 @@ static int freemap_scan(hammer2_dev_t *hmp, uint16_t cls, int radix,
  * Returns data_off (offset | radix) in *offp.  Errors: ENOSPC, media
  * errors.  Only the flush allocates.
  */
+/*
+ * The leaf covering device offset off (created when missing), modified,
+ * referenced (*leafp), and the bmap of off in it (*bmapp).  Errors: media
+ * errors, ENOMEM.
+ */
+static int freemap_bmap_modify(hammer2_dev_t *hmp, hammer2_off_t off,
+			       hammer2_chain_t **leafp,
+			       hammer2_bmap_data_t **bmapp)
+{
+	hammer2_chain_t *leaf;
+	int error = freemap_leaf(hmp, off, &leaf);
+
+	if (error)
+		return error;
+	error = hammer2_chain_modify(leaf);
+	if (error) {
+		hammer2_chain_drop(leaf);
+		return error;
+	}
+	*leafp = leaf;
+	*bmapp = (hammer2_bmap_data_t *)leaf->data +
+		 ((off - leaf->bref.key) >> HAMMER2_FREEMAP_LEVEL0_RADIX);
+	return 0;
+}
+
 int hammer2_freemap_alloc(hammer2_dev_t *hmp, int type, int radix,
 			  hammer2_off_t *offp)
 {
@@ -421,16 +464,9 @@ static int free_one(hammer2_dev_t *hmp, hammer2_off_t data_off)
 
 	if (size == 0 || off >= hmp->volu_size || chunk_is_fixed(hmp, off))
 		return 0; /* newfs's blocks and the like stay allocated */
-	error = freemap_leaf(hmp, off, &leaf);
+	error = freemap_bmap_modify(hmp, off, &leaf, &bmap);
 	if (error)
 		return error;
-	error = hammer2_chain_modify(leaf);
-	if (error) {
-		hammer2_chain_drop(leaf);
-		return error;
-	}
-	bmap = (hammer2_bmap_data_t *)leaf->data +
-	       ((off - leaf->bref.key) >> HAMMER2_FREEMAP_LEVEL0_RADIX);
 	bbase = off & ~HAMMER2_FREEMAP_LEVEL0_MASK;
 	c = (int)((off - bbase) >> HAMMER2_FREEMAP_BLOCK_RADIX);
 	if (size >= CHUNK) {
@@ -541,4 +577,181 @@ void hammer2_freemap_reserve(hammer2_dev_t *hmp, hammer2_chain_t *chain)
 uint64_t hammer2_freemap_free_bytes(hammer2_dev_t *hmp)
 {
 	return hmp->voldata.allocator_free;
+}
+
+/* ---------------- recovery (docs/DESIGN.md, freemap_tid) ---------------- */
+
+#define RECOVER_MAX_DEPTH 40
+
+/*
+ * Mark the block data_off (offset | radix) of a bref of type 'type'
+ * allocated: every 16 KiB chunk it touches becomes 11 (an unclaimed bmap
+ * takes the block's class).  A bmap whose linear iterator points into a chunk
+ * marked here gets it moved to the next chunk boundary, so no sub-16 KiB
+ * piece of that chunk is handed out again.  allocator_free is recomputed
+ * by the caller.  Errors: media errors, ENOMEM.
+ */
+static int recover_mark(hammer2_dev_t *hmp, int type, hammer2_off_t data_off,
+			uint64_t *marked)
+{
+	hammer2_off_t off = data_off & HAMMER2_OFF_MASK;
+	uint32_t size = hammer2_off_bytes(data_off);
+	hammer2_off_t end, c0;
+	hammer2_chain_t *leaf;
+	hammer2_bmap_data_t *bmap;
+	int error;
+
+	if (size == 0 || off >= hmp->volu_size || chunk_is_fixed(hmp, off))
+		return 0;
+	end = off + size;
+	for (c0 = off & ~(hammer2_off_t)(CHUNK - 1); c0 < end; c0 += CHUNK) {
+		int c;
+
+		error = freemap_bmap_modify(hmp, c0, &leaf, &bmap);
+		if (error)
+			return error;
+		c = (int)((c0 & HAMMER2_FREEMAP_LEVEL0_MASK) >>
+			  HAMMER2_FREEMAP_BLOCK_RADIX);
+		if (bitmap_get(bmap, c) != 3) {
+			if (bitmap_get(bmap, c) == 0) {
+				bmap->avail -= CHUNK;
+				leaf->bref.check.freemap.avail -= CHUNK;
+			}
+			bitmap_set(bmap, c, 3);
+			*marked += CHUNK;
+		}
+		if (bmap->linear > 0 && bmap->linear < HAMMER2_SEGSIZE &&
+		    (bmap->linear >> HAMMER2_FREEMAP_BLOCK_RADIX) == c &&
+		    (bmap->linear & (CHUNK - 1)))
+			bmap->linear = (int32_t)((c + 1) * CHUNK);
+		if (bmap->class == 0)
+			bmap->class = freemap_class(
+				type, (int)(data_off & HAMMER2_OFF_MASK_RADIX));
+		hammer2_chain_drop(leaf);
+	}
+	return 0;
+}
+
+/*
+ * Walk the brefs of base[0..count) written after the freemap on the
+ * media (mirror_tid > freemap_tid): mark their blocks, and descend into
+ * inodes and indirect blocks.  Errors: EIO/CHECK/BADBREF from a block
+ * that cannot be read or fails its check, ENOMEM.
+ */
+static int recover_base(hammer2_dev_t *hmp, const hammer2_blockref_t *base,
+			int count, int depth, uint64_t *marked)
+{
+	int i, error;
+
+	if (depth > RECOVER_MAX_DEPTH)
+		return HAMMER2_ERROR_BADBREF;
+	for (i = 0; i < count; i++) {
+		const hammer2_blockref_t *bref = &base[i];
+		uint8_t *data = NULL;
+		uint32_t bytes = 0;
+
+		if (bref->type == HAMMER2_BREF_TYPE_EMPTY ||
+		    bref->mirror_tid <= hmp->voldata.freemap_tid)
+			continue;
+		error = recover_mark(hmp, bref->type, bref->data_off, marked);
+		if (error)
+			return error;
+		if (bref->type != HAMMER2_BREF_TYPE_INODE &&
+		    bref->type != HAMMER2_BREF_TYPE_INDIRECT)
+			continue;
+		error = hammer2_io_read_bref(hmp, bref, &data, &bytes);
+		if (error)
+			return error;
+		if (bref->type == HAMMER2_BREF_TYPE_INODE) {
+			const hammer2_inode_data_t *ipdata =
+				(const hammer2_inode_data_t *)data;
+
+			if (bytes < sizeof(*ipdata))
+				error = HAMMER2_ERROR_BADBREF;
+			else if (!(ipdata->meta.op_flags &
+				   HAMMER2_OPFLAG_DIRECTDATA))
+				error = recover_base(
+					hmp, ipdata->u.blockset.blockref,
+					HAMMER2_SET_COUNT, depth + 1, marked);
+		} else {
+			error = recover_base(
+				hmp, (const hammer2_blockref_t *)data,
+				(int)(bytes / sizeof(hammer2_blockref_t)),
+				depth + 1, marked);
+		}
+		hammer2_free(data);
+		if (error)
+			return error;
+	}
+	return 0;
+}
+
+/* Free bytes of the bmaps of the 1 GiB zone at key (leaf or not). */
+static int zone_avail(hammer2_dev_t *hmp, hammer2_key_t key, uint64_t *availp)
+{
+	hammer2_chain_t *leaf;
+	hammer2_off_t off;
+	int error, i;
+
+	*availp = 0;
+	error = freemap_leaf_find(hmp, key, &leaf);
+	if (error)
+		return error;
+	if (leaf) {
+		error = hammer2_chain_load(leaf);
+		if (error == 0) {
+			const hammer2_bmap_data_t *bmap =
+				(const hammer2_bmap_data_t *)leaf->data;
+
+			for (i = 0; i < HAMMER2_FREEMAP_COUNT; i++)
+				*availp += bmap[i].avail;
+		}
+		hammer2_chain_drop(leaf);
+		return error;
+	}
+	/* as freemap_init_leaf would make it */
+	for (i = 0, off = key; i < HAMMER2_FREEMAP_COUNT;
+	     i++, off += HAMMER2_SEGSIZE)
+		if (!chunk_is_fixed(hmp, off) &&
+		    off + HAMMER2_SEGSIZE <= hmp->volu_size)
+			*availp += HAMMER2_SEGSIZE;
+	return 0;
+}
+
+/* See hammer2.h. */
+int hammer2_freemap_recover(hammer2_dev_t *hmp, uint64_t *markedp)
+{
+	uint64_t marked = 0, total = 0, avail;
+	hammer2_off_t beg;
+	hammer2_key_t key;
+	int error;
+
+	if (markedp)
+		*markedp = 0;
+	if (hmp->voldata.freemap_tid >= hmp->voldata.mirror_tid)
+		return 0;
+	error = recover_base(hmp, hmp->voldata.sroot_blockset.blockref,
+			     HAMMER2_SET_COUNT, 0, &marked);
+	for (key = 0; error == 0 && key < hmp->volu_size;
+	     key += HAMMER2_FREEMAP_LEVEL1_SIZE) {
+		error = zone_avail(hmp, key, &avail);
+		total += avail;
+	}
+	if (error)
+		return error;
+	/*
+	 * newfs counts [aux_end, the first whole bmap above allocator_beg)
+	 * as free (DragonFly's convention) where the leaves mark it used;
+	 * keep the header's convention, so a recovered volume reports what
+	 * a clean one would.
+	 */
+	beg = (hmp->voldata.allocator_beg + HAMMER2_FREEMAP_LEVEL0_MASK) &
+	      ~HAMMER2_FREEMAP_LEVEL0_MASK;
+	if (beg > hmp->voldata.aux_end)
+		total += beg - hmp->voldata.aux_end;
+	hmp->voldata.allocator_free = total;
+	hmp->stat_recovered += marked;
+	if (markedp)
+		*markedp = marked;
+	return 0;
 }

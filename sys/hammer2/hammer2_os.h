@@ -26,6 +26,9 @@
  *   Sorting:   hammer2_sort(base, n, size, cmp) like qsort.
  *   Checks:    uint32_t hammer2_icrc32(const void *buf, size_t bytes)
  *                  iSCSI CRC32C (Castagnoli, init ~0, final xor ~0).
+ *              uint32_t hammer2_icrc32_combine(crc1, crc2, bytes2)
+ *                  the hammer2_icrc32 of A then B from crc1 (of A), crc2
+ *                  (of B) and B's length in bytes, in O(log bytes2).
  *              uint64_t hammer2_xxh64(const void *buf, size_t bytes,
  *                  uint64_t seed)
  *              void hammer2_sha256(const void *buf, size_t bytes,
@@ -75,6 +78,7 @@ void hammer2_sort(void *base, size_t n, size_t size,
 		  int (*cmp)(const void *, const void *));
 
 uint32_t hammer2_icrc32(const void *buf, size_t bytes);
+uint32_t hammer2_icrc32_combine(uint32_t crc1, uint32_t crc2, size_t bytes2);
 uint64_t hammer2_xxh64(const void *buf, size_t bytes, uint64_t seed);
 void hammer2_sha256(const void *buf, size_t bytes, uint8_t out[32]);
 

@@ -260,19 +260,47 @@ static uint32_t voldata_crc(const hammer2_volume_data_t *vd, size_t off,
 }
 
 /*
+ * The CRC32C of the header's unchanging middle, bytes [HEAD_BYTES,
+ * TAIL_OFF) (hammer2_disk.h), for hammer2_voldata_setcrc_mid.
+ */
+uint32_t hammer2_voldata_midcrc(const hammer2_volume_data_t *vd)
+{
+	return voldata_crc(vd, HAMMER2_VOLUME_HEAD_BYTES,
+			   HAMMER2_VOLUME_TAIL_OFF - HAMMER2_VOLUME_HEAD_BYTES);
+}
+
+/*
  * Set the three volume header CRCs, in dependency order:
  * icrc_sects[6] over bytes 512..1023 (sroot blockset sector),
  * icrc_sects[7] over bytes 0..507 (covers icrc_sects[0..6]),
- * icrc_volheader over bytes 0..65531 (covers both).
+ * icrc_volheader over bytes 0..65531 (covers both).  midcrc is
+ * hammer2_voldata_midcrc(vd), which a flush keeps from one commit to the
+ * next while the middle does not change: icrc_volheader is then combined
+ * from the CRCs of the first 4 KiB, the middle and the last 4 KiB
+ * (hammer2_icrc32_combine), and only 8 KiB are read per commit.
  */
-void hammer2_voldata_setcrc(hammer2_volume_data_t *vd)
+void hammer2_voldata_setcrc_mid(hammer2_volume_data_t *vd, uint32_t midcrc)
 {
+	const size_t tail =
+		HAMMER2_VOLUME_ICRCVH_SIZE - HAMMER2_VOLUME_TAIL_OFF;
+	uint32_t crc;
+
 	vd->icrc_sects[HAMMER2_VOL_ICRC_SECT1] = voldata_crc(
 		vd, HAMMER2_VOLUME_ICRC1_OFF, HAMMER2_VOLUME_ICRC1_SIZE);
 	vd->icrc_sects[HAMMER2_VOL_ICRC_SECT0] = voldata_crc(
 		vd, HAMMER2_VOLUME_ICRC0_OFF, HAMMER2_VOLUME_ICRC0_SIZE);
-	vd->icrc_volheader = voldata_crc(vd, HAMMER2_VOLUME_ICRCVH_OFF,
-					 HAMMER2_VOLUME_ICRCVH_SIZE);
+	crc = voldata_crc(vd, 0, HAMMER2_VOLUME_HEAD_BYTES);
+	crc = hammer2_icrc32_combine(crc, midcrc,
+				     HAMMER2_VOLUME_TAIL_OFF -
+					     HAMMER2_VOLUME_HEAD_BYTES);
+	vd->icrc_volheader = hammer2_icrc32_combine(
+		crc, voldata_crc(vd, HAMMER2_VOLUME_TAIL_OFF, tail), tail);
+}
+
+/* hammer2_voldata_setcrc_mid with the middle's CRC computed here. */
+void hammer2_voldata_setcrc(hammer2_volume_data_t *vd)
+{
+	hammer2_voldata_setcrc_mid(vd, hammer2_voldata_midcrc(vd));
 }
 
 /*

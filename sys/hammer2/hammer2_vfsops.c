@@ -131,6 +131,7 @@ static void volhdr_scan_same(hammer2_dev_t *hmp, hammer2_volume_data_t *vd,
 	if (hmp->volhdr_mid == NULL)
 		return;
 	h2_memcpy(hmp->volhdr_mid, cur, mid);
+	hmp->volhdr_midcrc = hammer2_voldata_midcrc(&hmp->voldata);
 	for (i = 0; i < HAMMER2_NUM_VOLHDRS; i++) {
 		hammer2_off_t off = hammer2_volhdr_offset(i);
 
@@ -143,6 +144,40 @@ static void volhdr_scan_same(hammer2_dev_t *hmp, hammer2_volume_data_t *vd,
 			continue;
 		hmp->volhdr_same |= 1U << i;
 	}
+}
+
+/*
+ * Before the first read-write use: recover the freemap after a crash that
+ * followed commits without it (hammer2_freemap_recover), with a log line
+ * naming what was done.  Error flags (a damaged block on a recovered
+ * path: EIO/CHECK/BADBREF).
+ */
+static int freemap_recover(hammer2_dev_t *hmp)
+{
+	uint64_t marked;
+	int error;
+
+	if (hmp->freemap_recovered)
+		return 0;
+	if (hmp->voldata.freemap_tid < hmp->voldata.mirror_tid) {
+		error = hammer2_freemap_recover(hmp, &marked);
+		if (error) {
+			hammer2_log(
+				"freemap recovery (tids %llu..%llu) "
+				"failed: error 0x%x",
+				(unsigned long long)hmp->voldata.freemap_tid,
+				(unsigned long long)hmp->voldata.mirror_tid,
+				error);
+			return error;
+		}
+		hammer2_log("freemap recovered: tids %llu..%llu, %llu bytes "
+			    "marked allocated",
+			    (unsigned long long)hmp->voldata.freemap_tid,
+			    (unsigned long long)hmp->voldata.mirror_tid,
+			    (unsigned long long)marked);
+	}
+	hmp->freemap_recovered = 1;
+	return 0;
 }
 
 /*
@@ -202,6 +237,7 @@ int hammer2_dev_open(const struct hammer2_devops *ops, void *ctx,
 	volhdr_scan_same(hmp, vd, best);
 	hammer2_free(vd);
 	hmp->volhdrno = best;
+	hmp->freemap_committed = hmp->voldata.freemap_blockset;
 	hmp->volu_size = hmp->voldata.volu_size;
 	hmp->rdonly = (flags & HAMMER2_MNT_RDONLY) != 0;
 	hmp->lru_limit = H2_LRU_LIMIT;
@@ -210,6 +246,15 @@ int hammer2_dev_open(const struct hammer2_devops *ops, void *ctx,
 	hammer2_mtx_init(&hmp->flush_lock);
 	pseudo_chain_init(hmp, &hmp->vchain, HAMMER2_BREF_TYPE_VOLUME);
 	pseudo_chain_init(hmp, &hmp->fchain, HAMMER2_BREF_TYPE_FREEMAP);
+	if (!hmp->rdonly) {
+		int error = freemap_recover(hmp);
+
+		if (error) {
+			hmp->rdonly = 1; /* nothing to write back */
+			hammer2_dev_close(hmp);
+			return hammer2_error_to_errno(error);
+		}
+	}
 	*hmpp = hmp;
 	return 0;
 }
@@ -265,6 +310,8 @@ int hammer2_dev_set_rdonly(hammer2_dev_t *hmp, int rdonly)
 	dev_lock(hmp);
 	if (rdonly && !hmp->rdonly)
 		error = hammer2_flush(hmp);
+	if (!rdonly && hmp->rdonly)
+		error = freemap_recover(hmp);
 	if (error == 0)
 		hmp->rdonly = rdonly != 0;
 	return dev_unlock(hmp, error);
@@ -849,7 +896,12 @@ ssize_t hammer2_vop_readlink(hammer2_inode_t *ip, char *buf, size_t len)
 
 int hammer2_vop_fsync(hammer2_inode_t *ip)
 {
-	return hammer2_vfs_sync(ip->pmp->hmp);
+	hammer2_dev_t *hmp = ip->pmp->hmp;
+	int error;
+
+	dev_lock(hmp);
+	error = hammer2_flush_mode(hmp, 0);
+	return dev_unlock(hmp, error);
 }
 
 static int vop_set_algo(hammer2_inode_t *ip, uint8_t algo, int check)

@@ -224,7 +224,11 @@ int hammer2_vop_setattr(hammer2_inode_t *ip, const struct hammer2_vattr *va,
 			int mask);
 /* Symlink target into buf (not terminated); bytes or -errno (EINVAL). */
 ssize_t hammer2_vop_readlink(hammer2_inode_t *ip, char *buf, size_t len);
-/* Make the inode durable (currently: a full flush).  errno. */
+/*
+ * Make the inode durable: a commit of everything modified (the core has one
+ * flush domain), without the freemap (hammer2_flush_mode; recovered after
+ * a crash, docs/DESIGN.md).  errno: EIO, ENOSPC.
+ */
 int hammer2_vop_fsync(hammer2_inode_t *ip);
 /*
  * Set the compression (HAMMER2_COMP_* | level << 4) or check algorithm

@@ -94,6 +94,34 @@ static void test_crc32c_alignment(void)
 			ref_crc32c(big + 3, sizeof(big) - 3));
 }
 
+/* crc(A then B) from crc(A), crc(B) and |B|, for splits of all kinds. */
+static void test_crc32c_combine(void)
+{
+	static uint8_t big[70000];
+	static const size_t splits[][2] = {
+		{ 0, 0 },	 { 0, 1 },	  { 1, 0 },	{ 9, 9 },
+		{ 4096, 57344 }, { 61440, 4092 }, { 3, 69997 }, { 69999, 1 },
+	};
+	size_t i;
+	int ok = 1;
+
+	fill_random(big, sizeof(big), 7);
+	for (i = 0; i < sizeof(splits) / sizeof(splits[0]); ++i) {
+		size_t a = splits[i][0], b = splits[i][1];
+
+		if (hammer2_icrc32_combine(hammer2_icrc32(big, a),
+					   hammer2_icrc32(big + a, b),
+					   b) != ref_crc32c(big, a + b))
+			ok = 0;
+	}
+	CU_ASSERT(ok);
+	/* the length matters: one byte off gives another CRC */
+	CU_ASSERT_NOT_EQUAL(
+		hammer2_icrc32_combine(hammer2_icrc32(big, 100),
+				       hammer2_icrc32(big + 100, 200), 199),
+		ref_crc32c(big, 300));
+}
+
 static void test_xxh64_seed(void)
 {
 	CU_ASSERT_EQUAL(HAMMER2_XXH64_SEED, 0x4d617474446c6c6eULL);
@@ -437,6 +465,17 @@ static void test_voldata_crc(void)
 	CU_ASSERT_EQUAL(vd->icrc_sects[HAMMER2_VOL_ICRC_SECT0],
 			hammer2_icrc32(raw, 508));
 	CU_ASSERT_EQUAL(vd->icrc_volheader, hammer2_icrc32(raw, 65532));
+	/* with the middle's CRC given, as a flush does */
+	hammer2_voldata_setcrc_mid(vd, hammer2_voldata_midcrc(vd));
+	CU_ASSERT_EQUAL(vd->icrc_volheader, hammer2_icrc32(raw, 65532));
+	CU_ASSERT_EQUAL(hammer2_voldata_midcrc(vd),
+			hammer2_icrc32(raw + HAMMER2_VOLUME_HEAD_BYTES,
+				       HAMMER2_VOLUME_TAIL_OFF -
+					       HAMMER2_VOLUME_HEAD_BYTES));
+	/* a stale middle CRC makes a header that fails its check */
+	hammer2_voldata_setcrc_mid(vd, hammer2_voldata_midcrc(vd) ^ 1);
+	CU_ASSERT_EQUAL(hammer2_voldata_testcrc(vd), HAMMER2_ERROR_CHECK);
+	hammer2_voldata_setcrc(vd);
 
 	/* A flipped byte in each region is detected. */
 	raw[0x10] ^= 0x01; /* sector 0 */
@@ -581,6 +620,7 @@ static void test_mutex(void)
 static const h2test_t tests[] = {
 	H2TEST(test_crc32c_vectors),
 	H2TEST(test_crc32c_alignment),
+	H2TEST(test_crc32c_combine),
 	H2TEST(test_xxh64_seed),
 	H2TEST(test_sha256_and_sha192),
 	H2TEST(test_bref_check_types),

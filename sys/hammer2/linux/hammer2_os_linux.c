@@ -30,6 +30,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sort.h>
 #include <linux/log2.h>
+#include <linux/crc32.h>
 #include <linux/crc32c.h>
 #include <linux/xxhash.h>
 #include <crypto/sha2.h>
@@ -432,6 +433,17 @@ uint32_t hammer2_icrc32(const void *buf, size_t bytes)
 		bytes -= n;
 	}
 	return crc ^ ~0U;
+}
+
+/*
+ * The CRC32C of A followed by B from crc1 = hammer2_icrc32(A), crc2 =
+ * hammer2_icrc32(B) and bytes2 = |B|: crc1 times x^(8 bytes2) modulo the
+ * polynomial, plus crc2 (the pre/post inversions cancel out);
+ * __crc32c_le_combine is exactly that.
+ */
+uint32_t hammer2_icrc32_combine(uint32_t crc1, uint32_t crc2, size_t bytes2)
+{
+	return __crc32c_le_combine(crc1, crc2, bytes2);
 }
 
 uint64_t hammer2_xxh64(const void *buf, size_t bytes, uint64_t seed)

@@ -45,6 +45,18 @@ static void h2_dev_set_rdonly(struct h2_dev *dev, int ro)
 #define H2_RESV_CHUNK SZ_8M
 #define H2_LRU_DATA_BYTES SZ_32M /* see hammer2_dev.lru_data_limit */
 
+/* read at each first mount of a device (hammer2_dev.volhdr_serial) */
+static bool h2_volhdr_serial;
+module_param_named(volhdr_serial, h2_volhdr_serial, bool, 0644);
+MODULE_PARM_DESC(volhdr_serial,
+		 "write a commit's two header pieces one after the other");
+
+/* read at each first mount of a device (hammer2_dev.freemap_every_commit) */
+static bool h2_freemap_every_commit;
+module_param_named(freemap_every_commit, h2_freemap_every_commit, bool, 0644);
+MODULE_PARM_DESC(freemap_every_commit,
+		 "fsync's commits write the freemap too (default: left out)");
+
 int h2_dev_reserve(struct h2_dev *dev, hammer2_inode_t *ip, u64 want)
 {
 	spin_lock(&dev->spare_lock);
@@ -182,6 +194,8 @@ static int h2_dev_get(struct block_device *bdev, bool rw, struct h2_dev **devp)
 	/* the VFS stamps file times; writeback must not (write_inode) */
 	dev->hmp->vfs_file_times = 1;
 	dev->hmp->lru_data_limit = H2_LRU_DATA_BYTES;
+	dev->hmp->volhdr_serial = h2_volhdr_serial;
+	dev->hmp->freemap_every_commit = h2_freemap_every_commit;
 	list_add(&dev->list, &h2_devs);
 found:
 	dev->refs++;

@@ -392,6 +392,14 @@ static void report_summary(struct h2fsck *ctx)
 	    "%ju bytes",
 	    (uintmax_t)ctx->nleaves, (uintmax_t)ctx->leaked_bytes,
 	    (uintmax_t)ctx->staged_bytes);
+	if (ctx->vd->freemap_tid < ctx->vd->mirror_tid)
+		say(ctx,
+		    "freemap recovery: freemap_tid %ju < mirror_tid %ju, "
+		    "%ju bytes referenced but free until the next "
+		    "read-write mount marks them",
+		    (uintmax_t)ctx->vd->freemap_tid,
+		    (uintmax_t)ctx->vd->mirror_tid,
+		    (uintmax_t)ctx->recover_bytes);
 	if (ctx->dedup_refs)
 		say(ctx, "shared data:     %ju deduplicated references",
 		    (uintmax_t)ctx->dedup_refs);
@@ -446,6 +454,7 @@ int hammer2_fsck(const struct hammer2_devops *ops, void *devctx, uint64_t size,
 			res->blockrefs += ctx.count[t][ty];
 	}
 	res->leaked_bytes = ctx.leaked_bytes;
+	res->recover_bytes = ctx.recover_bytes;
 	res->best_copy = ctx.vd != NULL ? ctx.best : -1;
 	for (i = 0; i < HAMMER2_NUM_VOLHDRS; ++i)
 		free(hc[i].vd);

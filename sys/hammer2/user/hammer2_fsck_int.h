@@ -31,6 +31,7 @@ struct fsck_extent {
 	uint8_t keybits;
 	hammer2_off_t data_off; /* for messages */
 	hammer2_key_t key;
+	hammer2_tid_t mirror_tid; /* of the bref */
 };
 
 struct h2fsck {
@@ -73,6 +74,8 @@ struct h2fsck {
 	/* freemap results */
 	uint64_t leaked_bytes;
 	uint64_t staged_bytes;
+	/* referenced, free in a freemap older than the tree (freemap_tid) */
+	uint64_t recover_bytes;
 	uint64_t nleaves;
 };
 

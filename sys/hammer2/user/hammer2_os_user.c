@@ -219,6 +219,43 @@ uint32_t hammer2_icrc32(const void *buf, size_t bytes)
 	return crc ^ 0xFFFFFFFFU;
 }
 
+/*
+ * a * b modulo the CRC32C polynomial, both in the reflected bit order of
+ * the CRC (bit 31 is x^0, bit 0 is x^31).
+ */
+static uint32_t crc32c_mulmod(uint32_t a, uint32_t b)
+{
+	uint32_t prod = 0, m;
+
+	for (m = 1U << 31; m != 0; m >>= 1) {
+		if (a & m)
+			prod ^= b;
+		b = b & 1 ? (b >> 1) ^ H2_CRC32C_POLY : b >> 1; /* b *= x */
+	}
+	return prod;
+}
+
+/*
+ * The CRC32C of A followed by B, from crc1 = hammer2_icrc32(A), crc2 =
+ * hammer2_icrc32(B) and bytes2 = |B|.  The CRC is linear over GF(2): the
+ * register after A, fed bytes2 more bytes, is multiplied by x^(8 bytes2)
+ * modulo the polynomial and B's own contribution is added; the ~0 pre and
+ * post inversions of the two CRCs cancel out.  x^(8 bytes2) by repeated
+ * squaring: O(log bytes2) multiplications.
+ */
+uint32_t hammer2_icrc32_combine(uint32_t crc1, uint32_t crc2, size_t bytes2)
+{
+	uint32_t xpow = 1U << 31; /* x^0 */
+	uint32_t sq = 1U << 23;	  /* x^8: one byte */
+
+	for (; bytes2 != 0; bytes2 >>= 1) {
+		if (bytes2 & 1)
+			xpow = crc32c_mulmod(xpow, sq);
+		sq = crc32c_mulmod(sq, sq);
+	}
+	return crc32c_mulmod(xpow, crc1) ^ crc2;
+}
+
 /* ------------------------------------------------------------------ */
 /* XXH64 and SHA-256                                                   */
 /* ------------------------------------------------------------------ */

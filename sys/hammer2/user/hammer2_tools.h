@@ -106,6 +106,7 @@ int hammer2_newfs(const struct hammer2_devops *ops, void *ctx, uint64_t size,
 struct hammer2_fsck_result {
 	uint64_t errors, warnings;
 	uint64_t blockrefs, leaked_bytes;
+	uint64_t recover_bytes;
 	int best_copy; /* volume header copy used, -1 if none */
 };
 
@@ -126,7 +127,9 @@ struct hammer2_fsck_result {
  * res (required) is always filled: errors (problems), warnings
  * (suspicious but legal states), blockrefs (non-empty blockrefs visited in
  * both trees), leaked_bytes (allocated in the freemap, referenced by
- * nothing), best_copy.  No valid volume header is a result (errors > 0,
+ * nothing), recover_bytes (referenced but free in a freemap older than
+ * the tree: what the next read-write mount marks, hammer2_freemap_recover;
+ * no error), best_copy.  No valid volume header is a result (errors > 0,
  * best_copy -1, return 0).  Other returns: EINVAL also when size cannot
  * hold one volume header (nothing reported); EIO when a read failed
  * (header: nothing more checked; block: the walk finished without it,
