@@ -24,6 +24,7 @@
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -330,11 +331,24 @@ static int h2_bdev_readm(void *ctx, struct hammer2_ioreq *req, int n)
 	return 0;
 }
 
+/*
+ * Fault injection for tests (vmtest's crash check): while set, every write
+ * and cache flush fails with EIO before reaching the device, as if power
+ * were cut; what is on the media stays as the last completed commit left
+ * it.
+ */
+static bool h2_fail_writes;
+module_param_named(fail_writes, h2_fail_writes, bool, 0644);
+MODULE_PARM_DESC(fail_writes,
+		 "tests: writes and flushes fail with EIO (a power cut)");
+
 static int h2_bdev_writev(void *ctx, const struct hammer2_iov *iov, int cnt,
 			  uint64_t off)
 {
 	struct h2_bdev *d = ctx;
 
+	if (READ_ONCE(h2_fail_writes))
+		return EIO;
 	return h2_bdev_rwv(d, &d->async, true, iov, cnt, off);
 }
 
@@ -354,6 +368,8 @@ static int h2_bdev_read(void *ctx, void *buf, size_t bytes, uint64_t off)
 
 static int h2_bdev_write(void *ctx, const void *buf, size_t bytes, uint64_t off)
 {
+	if (READ_ONCE(h2_fail_writes))
+		return EIO;
 	/* the buffer is only read from; bios take a non-const page */
 	return h2_bdev_io(ctx, true, (void *)buf, bytes, off);
 }
@@ -363,6 +379,8 @@ static int h2_bdev_flush(void *ctx)
 	struct h2_bdev *d = ctx;
 	int err = h2_bdev_wait(d);
 
+	if (err == 0 && READ_ONCE(h2_fail_writes))
+		err = EIO;
 	if (err == 0)
 		err = blkdev_issue_flush(d->bdev);
 
