@@ -630,8 +630,10 @@ uint64_t hammer2_freemap_free_bytes(hammer2_dev_t *hmp);
  * next full flush.  *markedp (may be NULL): bytes of 16 KiB chunks that
  * were free and are now allocated.  Nothing to do when freemap_tid >=
  * mirror_tid.  Device lock (or not yet shared), read-write device.
- * Errors: EIO, CHECK, BADBREF (a damaged block on a recovered path),
- * ENOMEM.
+ * Errors: EIO, CHECK, BADBREF (a damaged block on a recovered path, a
+ * bref above its parent's mirror_tid, an inode or indirect block
+ * referenced twice: a hostile image cannot make the walk loop or blow
+ * up), ENOMEM.
  */
 int hammer2_freemap_recover(hammer2_dev_t *hmp, uint64_t *markedp);
 

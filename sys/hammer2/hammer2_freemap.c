@@ -633,13 +633,60 @@ static int recover_mark(hammer2_dev_t *hmp, int type, hammer2_off_t data_off,
 }
 
 /*
- * Walk the brefs of base[0..count) written after the freemap on the
- * media (mirror_tid > freemap_tid): mark their blocks, and descend into
- * inodes and indirect blocks.  Errors: EIO/CHECK/BADBREF from a block
- * that cannot be read or fails its check, ENOMEM.
+ * A recovery walk: bytes marked, and the offsets of the inodes and
+ * indirect blocks read so far (open addressing, 0 = empty slot; offsets
+ * are stored + 1).  A tree never references one of those blocks twice,
+ * so a second visit means a hostile image (a loop would otherwise make the
+ * walk exponential).
  */
-static int recover_base(hammer2_dev_t *hmp, const hammer2_blockref_t *base,
-			int count, int depth, uint64_t *marked)
+struct recover_walk {
+	uint64_t marked;
+	uint64_t *seen;
+	size_t cap, n;
+};
+
+/* Record off as visited: 0, BADBREF if it was already, ENOMEM. */
+static int recover_visit(struct recover_walk *w, hammer2_off_t off)
+{
+	size_t i;
+
+	if ((w->n + 1) * 2 > w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 1024, k;
+		uint64_t *n = hammer2_alloc(sizeof(*n) * ncap);
+
+		if (n == NULL)
+			return HAMMER2_ERROR_ENOMEM;
+		for (k = 0; k < w->cap; k++) {
+			if (w->seen[k] == 0)
+				continue;
+			for (i = sub_hash(w->seen[k] - 1, ncap); n[i];
+			     i = (i + 1) & (ncap - 1))
+				;
+			n[i] = w->seen[k];
+		}
+		hammer2_free(w->seen);
+		w->seen = n;
+		w->cap = ncap;
+	}
+	for (i = sub_hash(off, w->cap); w->seen[i]; i = (i + 1) & (w->cap - 1))
+		if (w->seen[i] == off + 1)
+			return HAMMER2_ERROR_BADBREF;
+	w->seen[i] = off + 1;
+	w->n++;
+	return 0;
+}
+
+/*
+ * Walk the brefs of base[0..count) written after the freemap on the
+ * media (mirror_tid > freemap_tid; none may be above parent_tid, the
+ * mirror_tid of the bref that holds them): mark their blocks, and descend
+ * into inodes and indirect blocks.  Errors: EIO/CHECK/BADBREF from a block
+ * that cannot be read or fails its check, a bref above its parent's tid,
+ * an inode or indirect block referenced twice; ENOMEM.
+ */
+static int recover_base(hammer2_dev_t *hmp, struct recover_walk *w,
+			const hammer2_blockref_t *base, int count,
+			hammer2_tid_t parent_tid, int depth)
 {
 	int i, error;
 
@@ -653,13 +700,18 @@ static int recover_base(hammer2_dev_t *hmp, const hammer2_blockref_t *base,
 		if (bref->type == HAMMER2_BREF_TYPE_EMPTY ||
 		    bref->mirror_tid <= hmp->voldata.freemap_tid)
 			continue;
-		error = recover_mark(hmp, bref->type, bref->data_off, marked);
+		if (bref->mirror_tid > parent_tid)
+			return HAMMER2_ERROR_BADBREF;
+		error = recover_mark(hmp, bref->type, bref->data_off,
+				     &w->marked);
 		if (error)
 			return error;
 		if (bref->type != HAMMER2_BREF_TYPE_INODE &&
 		    bref->type != HAMMER2_BREF_TYPE_INDIRECT)
 			continue;
-		error = hammer2_io_read_bref(hmp, bref, &data, &bytes);
+		error = recover_visit(w, bref->data_off & HAMMER2_OFF_MASK);
+		if (error == 0)
+			error = hammer2_io_read_bref(hmp, bref, &data, &bytes);
 		if (error)
 			return error;
 		if (bref->type == HAMMER2_BREF_TYPE_INODE) {
@@ -671,13 +723,14 @@ static int recover_base(hammer2_dev_t *hmp, const hammer2_blockref_t *base,
 			else if (!(ipdata->meta.op_flags &
 				   HAMMER2_OPFLAG_DIRECTDATA))
 				error = recover_base(
-					hmp, ipdata->u.blockset.blockref,
-					HAMMER2_SET_COUNT, depth + 1, marked);
+					hmp, w, ipdata->u.blockset.blockref,
+					HAMMER2_SET_COUNT, bref->mirror_tid,
+					depth + 1);
 		} else {
 			error = recover_base(
-				hmp, (const hammer2_blockref_t *)data,
+				hmp, w, (const hammer2_blockref_t *)data,
 				(int)(bytes / sizeof(hammer2_blockref_t)),
-				depth + 1, marked);
+				bref->mirror_tid, depth + 1);
 		}
 		hammer2_free(data);
 		if (error)
@@ -721,7 +774,8 @@ static int zone_avail(hammer2_dev_t *hmp, hammer2_key_t key, uint64_t *availp)
 /* See hammer2.h. */
 int hammer2_freemap_recover(hammer2_dev_t *hmp, uint64_t *markedp)
 {
-	uint64_t marked = 0, total = 0, avail;
+	struct recover_walk w = { 0, NULL, 0, 0 };
+	uint64_t total = 0, avail;
 	hammer2_off_t beg;
 	hammer2_key_t key;
 	int error;
@@ -730,8 +784,9 @@ int hammer2_freemap_recover(hammer2_dev_t *hmp, uint64_t *markedp)
 		*markedp = 0;
 	if (hmp->voldata.freemap_tid >= hmp->voldata.mirror_tid)
 		return 0;
-	error = recover_base(hmp, hmp->voldata.sroot_blockset.blockref,
-			     HAMMER2_SET_COUNT, 0, &marked);
+	error = recover_base(hmp, &w, hmp->voldata.sroot_blockset.blockref,
+			     HAMMER2_SET_COUNT, hmp->voldata.mirror_tid, 0);
+	hammer2_free(w.seen);
 	for (key = 0; error == 0 && key < hmp->volu_size;
 	     key += HAMMER2_FREEMAP_LEVEL1_SIZE) {
 		error = zone_avail(hmp, key, &avail);
@@ -750,8 +805,8 @@ int hammer2_freemap_recover(hammer2_dev_t *hmp, uint64_t *markedp)
 	if (beg > hmp->voldata.aux_end)
 		total += beg - hmp->voldata.aux_end;
 	hmp->voldata.allocator_free = total;
-	hmp->stat_recovered += marked;
+	hmp->stat_recovered += w.marked;
 	if (markedp)
-		*markedp = marked;
+		*markedp = w.marked;
 	return 0;
 }

@@ -1369,6 +1369,77 @@ static void test_hostile_freemap_bref(void)
 }
 
 /*
+ * A hostile image for freemap recovery, hung into the super-root blockset
+ * with freemap_tid below mirror_tid (check NONE everywhere): an inode
+ * whose four blockrefs all point at one indirect block whose 512 point at
+ * one indirect block whose 512 point at one data block.  No loop and
+ * within the depth limit, but 4 x 512 x 512 reads of 64 KiB without the
+ * walk's visited set; the mount must fail with EIO at once.  Pass 1: a
+ * blockref above its parent's mirror_tid fails it the same way.
+ */
+static void test_hostile_recover_dag(void)
+{
+	const hammer2_off_t ioff = 900ULL << 20, l1 = ioff + 65536,
+			    l2 = l1 + 65536, doff = l2 + 65536;
+	hammer2_inode_data_t *ip;
+	hammer2_volume_data_t *vd;
+	hammer2_blockref_t top, b1, b2, bd, *arr;
+	hammer2_tid_t tid;
+	struct ramdisk *rd;
+	struct fs fs;
+	int i, k, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		rd = fs_new(&fs, NULL);
+		tid = fs.hmp->voldata.mirror_tid; /* the copy in use */
+		fs_umount(&fs);
+		memset(&top, 0, sizeof(top));
+		top.methods = HAMMER2_ENC_CHECK(HAMMER2_CHECK_NONE) |
+			      HAMMER2_ENC_COMP(HAMMER2_COMP_NONE);
+		top.mirror_tid = tid;
+		b1 = b2 = bd = top;
+		top.type = HAMMER2_BREF_TYPE_INODE;
+		top.key = 12345;
+		top.data_off = ioff | 10; /* 1 KiB */
+		b1.type = b2.type = HAMMER2_BREF_TYPE_INDIRECT;
+		b1.data_off = l1 | 16;
+		b2.data_off = l2 | 16;
+		b2.mirror_tid = tid + pass; /* pass 1: above its parent */
+		bd.type = HAMMER2_BREF_TYPE_DATA;
+		bd.data_off = doff | 16;
+		ip = (hammer2_inode_data_t *)(rd->buf + ioff);
+		memset(ip, 0, sizeof(*ip));
+		ip->meta.type = HAMMER2_OBJTYPE_DIRECTORY;
+		for (k = 0; k < HAMMER2_SET_COUNT; k++)
+			ip->u.blockset.blockref[k] = b1;
+		arr = (hammer2_blockref_t *)(rd->buf + l1);
+		for (k = 0; k < 512; k++)
+			arr[k] = b2;
+		arr = (hammer2_blockref_t *)(rd->buf + l2);
+		for (k = 0; k < 512; k++)
+			arr[k] = bd;
+		for (i = 0; i < HAMMER2_NUM_VOLHDRS; i++) {
+			hammer2_off_t h = hammer2_volhdr_offset(i);
+
+			if (h + HAMMER2_VOLUME_BYTES > rd->size)
+				break;
+			vd = (hammer2_volume_data_t *)(rd->buf + h);
+			vd->mirror_tid = tid;
+			vd->sroot_blockset.blockref[1] = top;
+			vd->freemap_tid = tid - 1;
+			hammer2_voldata_setcrc(vd);
+		}
+		CU_ASSERT_EQUAL(fs_mount(rd, &fs, 0), EIO);
+		CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+		/* remount read-write: recovery fails, the device stays ro */
+		CU_ASSERT_EQUAL(hammer2_dev_set_rdonly(fs.hmp, 0), EIO);
+		CU_ASSERT(fs.hmp->rdonly);
+		fs_umount(&fs);
+		rd_free(rd);
+	}
+}
+
+/*
  * A read of many blocks reads blocks adjacent on the media together
  * (readv runs of up to 1 MiB, all issued at once by one readm, or one
  * after the other when readm refuses), and a failing run costs nothing
@@ -1890,6 +1961,7 @@ static const h2test_t tests[] = {
 	H2TEST(test_enospc),
 	H2TEST(test_corrupt_block_eio),
 	H2TEST(test_hostile_freemap_bref),
+	H2TEST(test_hostile_recover_dag),
 	H2TEST(test_prefetch_runs),
 	H2TEST(test_prefetch_runs_serial),
 	H2TEST(test_unlink_open),
