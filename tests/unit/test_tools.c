@@ -103,6 +103,39 @@ static int run_fsck(struct ramdisk *rd, int flags, struct lines *lines,
 
 /* ---------------- tests ---------------- */
 
+/*
+ * A blockref whose mirror_tid is above its parent's (here the header's
+ * mirror_tid, the volume's tid iterator) or whose modify_tid is above the
+ * iterator is an error (seed 001: modify_tid must not exceed the tid
+ * iterator).
+ */
+static void test_fsck_tid_above_header(void)
+{
+	struct hammer2_fsck_result res;
+	struct lines lines = { 0 };
+	struct ramdisk *rd = rd_newfs(GIB);
+	hammer2_volume_data_t *vd;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	for (i = 0; i < HAMMER2_NUM_VOLHDRS; i++) {
+		hammer2_off_t off = hammer2_volhdr_offset(i);
+
+		if (off + HAMMER2_VOLUME_BYTES > rd->size)
+			break;
+		vd = (hammer2_volume_data_t *)(rd->buf + off);
+		vd->sroot_blockset.blockref[0].mirror_tid = vd->mirror_tid + 5;
+		vd->sroot_blockset.blockref[0].modify_tid = vd->mirror_tid + 2;
+		hammer2_voldata_setcrc(vd);
+	}
+	CU_ASSERT_EQUAL(run_fsck(rd, 0, &lines, &res), 0);
+	CU_ASSERT_EQUAL(res.errors, 2);
+	CU_ASSERT(find_line(&lines, "ERROR", "mirror_tid 0x") >= 0);
+	CU_ASSERT(find_line(&lines, "ERROR", "modify_tid 0x") >= 0);
+	lines_free(&lines);
+	rd_free(rd);
+}
+
 static void test_newfs_fresh_is_clean(void)
 {
 	struct hammer2_fsck_result res;
@@ -501,6 +534,7 @@ static const h2test_t tests[] = {
 	H2TEST(test_fsck_bad_headers),
 	H2TEST(test_fsck_header_copies),
 	H2TEST(test_fsck_read_error),
+	H2TEST(test_fsck_tid_above_header),
 	H2TEST(test_fsck_fuzz),
 	H2TEST_END,
 };

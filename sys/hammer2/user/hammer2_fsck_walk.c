@@ -444,12 +444,24 @@ static void check_bref(struct h2fsck *ctx, const hammer2_blockref_t *bref,
 			     "key range outside the parent's range "
 			     "%016jx/%d",
 			     (uintmax_t)pp->key, pp->keybits);
+	/*
+	 * A flush writes a parent at the tid of its newest child, so no bref
+	 * is above its parent's mirror_tid (at the top: the header's, the
+	 * volume's tid iterator); freemap recovery prunes by it and refuses
+	 * a tree that breaks it.
+	 */
 	if (bref->mirror_tid > pp->mirror_tid)
-		h2fsck_warn(ctx, bref,
-			    "mirror_tid 0x%jx above the parent's "
-			    "0x%jx",
-			    (uintmax_t)bref->mirror_tid,
-			    (uintmax_t)pp->mirror_tid);
+		h2fsck_error(ctx, bref,
+			     "mirror_tid 0x%jx above the parent's "
+			     "0x%jx",
+			     (uintmax_t)bref->mirror_tid,
+			     (uintmax_t)pp->mirror_tid);
+	if (bref->modify_tid > ctx->vd->mirror_tid)
+		h2fsck_error(ctx, bref,
+			     "modify_tid 0x%jx above the volume's "
+			     "mirror_tid 0x%jx",
+			     (uintmax_t)bref->modify_tid,
+			     (uintmax_t)ctx->vd->mirror_tid);
 	if (check > HAMMER2_CHECK_FREEMAP)
 		h2fsck_error(ctx, bref, "unknown check method %d", check);
 
