@@ -395,13 +395,19 @@ static void test_freemap_recover(void)
 	CU_ASSERT(res.recover_bytes >= (1 << 20)); /* "b" at least */
 	CU_ASSERT(res.leaked_bytes >= (1 << 20));  /* "a", freed since */
 
-	/* read-only: no recovery, nothing written */
+	/* read-only: no recovery, nothing written; remount rw recovers */
 	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
 	CU_ASSERT_EQUAL(fs.hmp->stat_recovered, 0);
 	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
-
-	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, 0), 0);
+	CU_ASSERT_EQUAL(rd_fsck(rd).recover_bytes, res.recover_bytes);
+	CU_ASSERT_EQUAL_FATAL(fs_mount(rd, &fs, HAMMER2_MNT_RDONLY), 0);
+	CU_ASSERT_EQUAL(hammer2_dev_set_rdonly(fs.hmp, 0), 0);
 	CU_ASSERT(fs.hmp->stat_recovered >= (1 << 20));
+	/* read-only again writes the freemap: nothing left to recover */
+	CU_ASSERT_EQUAL(hammer2_dev_set_rdonly(fs.hmp, 1), 0);
+	CU_ASSERT_EQUAL(fs.hmp->voldata.freemap_tid,
+			fs.hmp->voldata.mirror_tid);
+	CU_ASSERT_EQUAL(hammer2_dev_set_rdonly(fs.hmp, 0), 0);
 	/* free space as before the crash, less what "a" leaked */
 	CU_ASSERT_EQUAL(hammer2_vfs_statfs(fs.pmp, &st1), 0);
 	CU_ASSERT(st1.free_bytes <= st0.free_bytes);
