@@ -223,6 +223,16 @@ struct hammer2_subchunk {
 	uint16_t mask;
 };
 
+/*
+ * An open-addressing hash of device offsets (hammer2_freemap.c): the
+ * sub-16 KiB chunks of this mount, and the blocks a freemap recovery has
+ * visited (mask unused).
+ */
+struct hammer2_offtab {
+	struct hammer2_subchunk *v;
+	size_t cap, count;
+};
+
 struct hammer2_dev {
 	hammer2_mtx_t lock;
 	const struct hammer2_devops *ops;
@@ -282,11 +292,6 @@ struct hammer2_dev {
 	 */
 	int freemap_every_commit;
 	/*
-	 * Recovery has run (or was not needed) since the device was opened:
-	 * hammer2_freemap_recover runs before the first read-write use.
-	 */
-	int freemap_recovered;
-	/*
 	 * The freemap blockset on the media (of the last commit that wrote
 	 * the freemap): what a commit without the freemap puts in its header.
 	 */
@@ -319,8 +324,7 @@ struct hammer2_dev {
 	hammer2_off_t heur_base[64];   /* per-class allocation iterators */
 	struct hammer2_freeblk *frees; /* frees pending for next flush */
 	size_t nfrees, maxfrees;
-	struct hammer2_subchunk *subtab; /* open-addressing hash */
-	size_t subcap, subcount;
+	struct hammer2_offtab subs; /* chunks with 1 KiB pieces in use */
 	uint64_t stat_leaked;	 /* sub-16KiB frees that could not be tracked */
 	uint64_t stat_recovered; /* bytes marked by hammer2_freemap_recover */
 	uint64_t stat_freemap_skips; /* commits that left the freemap out */

@@ -584,13 +584,6 @@ int hammer2_flush_mode(hammer2_dev_t *hmp, int freemap)
 		return HAMMER2_ERROR_EIO;
 	if (hmp->rdonly)
 		return 0;
-	if (!hmp->freemap_recovered) {
-		/* a device opened read-write recovers at open */
-		error = hammer2_freemap_recover(hmp, NULL);
-		if (error)
-			return error;
-		hmp->freemap_recovered = 1;
-	}
 	freemap |= hmp->freemap_every_commit;
 	if (!(hmp->vchain.flags & dirty) &&
 	    !(freemap && (hmp->fchain.flags & dirty)) && hmp->nfrees == 0 &&

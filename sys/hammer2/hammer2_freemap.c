@@ -76,6 +76,13 @@ static int chunk_is_fixed(hammer2_dev_t *hmp, hammer2_off_t off)
 	return 0;
 }
 
+/* Is the 4 MiB bmap at off never allocatable (freemap_init_leaf)? */
+static int bmap_is_fixed(hammer2_dev_t *hmp, hammer2_off_t off)
+{
+	return chunk_is_fixed(hmp, off) ||
+	       off + HAMMER2_SEGSIZE > hmp->volu_size;
+}
+
 /*
  * Initialise a new leaf covering [key, key + 1 GiB): fixed bmaps are fully
  * allocated (bitmap all ones, avail 0, linear 4 MiB), the others free.
@@ -89,8 +96,7 @@ static void freemap_init_leaf(hammer2_dev_t *hmp, hammer2_chain_t *leaf)
 
 	for (i = 0; i < HAMMER2_FREEMAP_COUNT;
 	     i++, bmap++, off += HAMMER2_SEGSIZE) {
-		if (chunk_is_fixed(hmp, off) ||
-		    off + HAMMER2_SEGSIZE > hmp->volu_size) {
+		if (bmap_is_fixed(hmp, off)) {
 			for (k = 0; k < HAMMER2_BMAP_ELEMENTS; k++)
 				bmap->bitmapq[k] = HAMMER2_BMAP_ALLONES;
 			bmap->avail = 0;
@@ -104,10 +110,6 @@ static void freemap_init_leaf(hammer2_dev_t *hmp, hammer2_chain_t *leaf)
 	leaf->bref.check.freemap.bigmask = (uint32_t)-1;
 }
 
-/*
- * The leaf covering device offset off, created and initialised when
- * missing; referenced and loaded.  Errors: media errors, ENOMEM.
- */
 /*
  * The leaf of the 1 GiB zone at key, referenced, or NULL when the zone has
  * none yet.  Errors: media errors, BADBREF (not a leaf there).
@@ -132,6 +134,10 @@ static int freemap_leaf_find(hammer2_dev_t *hmp, hammer2_key_t key,
 	return 0;
 }
 
+/*
+ * The leaf covering device offset off, created and initialised when
+ * missing; referenced and loaded.  Errors: media errors, ENOMEM.
+ */
 static int freemap_leaf(hammer2_dev_t *hmp, hammer2_off_t off,
 			hammer2_chain_t **leafp)
 {
@@ -156,79 +162,83 @@ static int freemap_leaf(hammer2_dev_t *hmp, hammer2_off_t off,
 	return 0;
 }
 
-/* ---- tracking of 1 KiB pieces of chunks claimed by this mount ---- */
+/*
+ * ---- tracking of 1 KiB pieces of chunks claimed by this mount ----
+ * (struct hammer2_offtab; recovery uses one as its visited set)
+ */
 
 static size_t sub_hash(hammer2_off_t off, size_t cap)
 {
 	return (size_t)((off >> 14) * 0x9E3779B97F4A7C15ULL >> 20) & (cap - 1);
 }
 
-static struct hammer2_subchunk *sub_find(hammer2_dev_t *hmp,
+static struct hammer2_subchunk *sub_find(struct hammer2_offtab *t,
 					 hammer2_off_t chunk)
 {
 	size_t i;
 
-	if (hmp->subcap == 0)
+	if (t->cap == 0)
 		return NULL;
-	for (i = sub_hash(chunk, hmp->subcap);;
-	     i = (i + 1) & (hmp->subcap - 1)) {
-		if (hmp->subtab[i].off == 0)
+	for (i = sub_hash(chunk, t->cap);; i = (i + 1) & (t->cap - 1)) {
+		if (t->v[i].off == 0)
 			return NULL;
-		if (hmp->subtab[i].off == chunk + 1)
-			return &hmp->subtab[i];
+		if (t->v[i].off == chunk + 1)
+			return &t->v[i];
 	}
 }
 
-static int sub_insert(hammer2_dev_t *hmp, hammer2_off_t chunk, uint16_t mask);
+static int sub_insert(struct hammer2_offtab *t, hammer2_off_t chunk,
+		      uint16_t mask);
 
-static int sub_grow(hammer2_dev_t *hmp)
+static int sub_grow(struct hammer2_offtab *t)
 {
-	struct hammer2_subchunk *old = hmp->subtab;
-	size_t oldcap = hmp->subcap, i;
+	struct hammer2_subchunk *old = t->v;
+	size_t oldcap = t->cap, i;
 
-	hmp->subcap = oldcap ? oldcap * 2 : 1024;
-	hmp->subtab = hammer2_alloc(sizeof(*old) * hmp->subcap);
-	if (hmp->subtab == NULL) {
-		hmp->subtab = old;
-		hmp->subcap = oldcap;
+	t->cap = oldcap ? oldcap * 2 : 1024;
+	t->v = hammer2_alloc(sizeof(*old) * t->cap);
+	if (t->v == NULL) {
+		t->v = old;
+		t->cap = oldcap;
 		return HAMMER2_ERROR_ENOMEM;
 	}
-	hmp->subcount = 0;
+	t->count = 0;
 	for (i = 0; i < oldcap; i++)
 		if (old[i].off)
-			sub_insert(hmp, old[i].off - 1, old[i].mask);
+			sub_insert(t, old[i].off - 1, old[i].mask);
 	hammer2_free(old);
 	return 0;
 }
 
-static int sub_insert(hammer2_dev_t *hmp, hammer2_off_t chunk, uint16_t mask)
+static int sub_insert(struct hammer2_offtab *t, hammer2_off_t chunk,
+		      uint16_t mask)
 {
 	size_t i;
 
-	if ((hmp->subcount + 1) * 2 > hmp->subcap && sub_grow(hmp))
+	if ((t->count + 1) * 2 > t->cap && sub_grow(t))
 		return HAMMER2_ERROR_ENOMEM;
-	for (i = sub_hash(chunk, hmp->subcap); hmp->subtab[i].off;
-	     i = (i + 1) & (hmp->subcap - 1))
+	for (i = sub_hash(chunk, t->cap); t->v[i].off;
+	     i = (i + 1) & (t->cap - 1))
 		;
-	hmp->subtab[i].off = chunk + 1;
-	hmp->subtab[i].mask = mask;
-	hmp->subcount++;
+	t->v[i].off = chunk + 1;
+	t->v[i].mask = mask;
+	t->count++;
 	return 0;
 }
 
 /* Remove an entry, re-inserting the rest of its probe cluster. */
-static void sub_remove(hammer2_dev_t *hmp, struct hammer2_subchunk *e)
+static void sub_remove(struct hammer2_offtab *t, struct hammer2_subchunk *e)
 {
-	size_t i = (size_t)(e - hmp->subtab);
+	size_t i = (size_t)(e - t->v);
 
-	hmp->subtab[i].off = 0;
-	hmp->subcount--;
-	for (i = (i + 1) & (hmp->subcap - 1); hmp->subtab[i].off;
-	     i = (i + 1) & (hmp->subcap - 1)) {
-		struct hammer2_subchunk moved = hmp->subtab[i];
-		hmp->subtab[i].off = 0;
-		hmp->subcount--;
-		sub_insert(hmp, moved.off - 1, moved.mask);
+	t->v[i].off = 0;
+	t->count--;
+	for (i = (i + 1) & (t->cap - 1); t->v[i].off;
+	     i = (i + 1) & (t->cap - 1)) {
+		struct hammer2_subchunk moved = t->v[i];
+		t->v[i].off = 0;
+		t->count--;
+		sub_insert(t, moved.off - 1, moved.mask);
 	}
 }
 
@@ -262,7 +272,7 @@ static int bmap_alloc(hammer2_dev_t *hmp, hammer2_bmap_data_t *bmap,
 		    bitmap_get(bmap, lin >> 14) == 3) {
 			hammer2_off_t off = base + (hammer2_off_t)lin;
 			struct hammer2_subchunk *e = sub_find(
-				hmp, off & ~(hammer2_off_t)(CHUNK - 1));
+				&hmp->subs, off & ~(hammer2_off_t)(CHUNK - 1));
 
 			if (e)
 				e->mask |= piece_mask(off, size);
@@ -278,7 +288,7 @@ static int bmap_alloc(hammer2_dev_t *hmp, hammer2_bmap_data_t *bmap,
 			hmp->voldata.allocator_free -= CHUNK;
 			bmap->linear = (int32_t)(c * CHUNK + size);
 			*offp = base + (hammer2_off_t)c * CHUNK;
-			sub_insert(hmp, *offp, piece_mask(*offp, size));
+			sub_insert(&hmp->subs, *offp, piece_mask(*offp, size));
 			return 1;
 		}
 		return 0;
@@ -378,11 +388,6 @@ static int freemap_scan(hammer2_dev_t *hmp, uint16_t cls, int radix,
 }
 
 /*
- * Allocate 2^radix bytes (radix 10..16) for a block of bref type 'type'.
- * Returns data_off (offset | radix) in *offp.  Errors: ENOSPC, media
- * errors.  Only the flush allocates.
- */
-/*
  * The leaf covering device offset off (created when missing), modified,
  * referenced (*leafp), and the bmap of off in it (*bmapp).  Errors: media
  * errors, ENOMEM.
@@ -407,6 +412,11 @@ static int freemap_bmap_modify(hammer2_dev_t *hmp, hammer2_off_t off,
 	return 0;
 }
 
+/*
+ * Allocate 2^radix bytes (radix 10..16) for a block of bref type 'type'.
+ * Returns data_off (offset | radix) in *offp.  Errors: ENOSPC, media
+ * errors.  Only the flush allocates.
+ */
 int hammer2_freemap_alloc(hammer2_dev_t *hmp, int type, int radix,
 			  hammer2_off_t *offp)
 {
@@ -480,14 +490,14 @@ static int free_one(hammer2_dev_t *hmp, hammer2_off_t data_off)
 		}
 	} else {
 		hammer2_off_t chunk = off & ~(hammer2_off_t)(CHUNK - 1);
-		struct hammer2_subchunk *e = sub_find(hmp, chunk);
+		struct hammer2_subchunk *e = sub_find(&hmp->subs, chunk);
 
 		if (e == NULL) {
 			hmp->stat_leaked += size;
 		} else {
 			e->mask &= (uint16_t)~piece_mask(off, size);
 			if (e->mask == 0) {
-				sub_remove(hmp, e);
+				sub_remove(&hmp->subs, e);
 				bitmap_set(bmap, c, 0);
 				bmap->avail += CHUNK;
 				hmp->voldata.allocator_free += CHUNK;
@@ -634,46 +644,21 @@ static int recover_mark(hammer2_dev_t *hmp, int type, hammer2_off_t data_off,
 
 /*
  * A recovery walk: bytes marked, and the offsets of the inodes and
- * indirect blocks read so far (open addressing, 0 = empty slot; offsets
- * are stored + 1).  A tree never references one of those blocks twice,
- * so a second visit means a hostile image (a loop would otherwise make the
- * walk exponential).
+ * indirect blocks read so far.  A tree never references one of those
+ * blocks twice, so a second visit means a hostile image (a loop would
+ * otherwise make the walk exponential).
  */
 struct recover_walk {
 	uint64_t marked;
-	uint64_t *seen;
-	size_t cap, n;
+	struct hammer2_offtab seen;
 };
 
 /* Record off as visited: 0, BADBREF if it was already, ENOMEM. */
 static int recover_visit(struct recover_walk *w, hammer2_off_t off)
 {
-	size_t i;
-
-	if ((w->n + 1) * 2 > w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 1024, k;
-		uint64_t *n = hammer2_alloc(sizeof(*n) * ncap);
-
-		if (n == NULL)
-			return HAMMER2_ERROR_ENOMEM;
-		for (k = 0; k < w->cap; k++) {
-			if (w->seen[k] == 0)
-				continue;
-			for (i = sub_hash(w->seen[k] - 1, ncap); n[i];
-			     i = (i + 1) & (ncap - 1))
-				;
-			n[i] = w->seen[k];
-		}
-		hammer2_free(w->seen);
-		w->seen = n;
-		w->cap = ncap;
-	}
-	for (i = sub_hash(off, w->cap); w->seen[i]; i = (i + 1) & (w->cap - 1))
-		if (w->seen[i] == off + 1)
-			return HAMMER2_ERROR_BADBREF;
-	w->seen[i] = off + 1;
-	w->n++;
-	return 0;
+	if (sub_find(&w->seen, off))
+		return HAMMER2_ERROR_BADBREF;
+	return sub_insert(&w->seen, off, 0);
 }
 
 /*
@@ -765,8 +750,7 @@ static int zone_avail(hammer2_dev_t *hmp, hammer2_key_t key, uint64_t *availp)
 	/* as freemap_init_leaf would make it */
 	for (i = 0, off = key; i < HAMMER2_FREEMAP_COUNT;
 	     i++, off += HAMMER2_SEGSIZE)
-		if (!chunk_is_fixed(hmp, off) &&
-		    off + HAMMER2_SEGSIZE <= hmp->volu_size)
+		if (!bmap_is_fixed(hmp, off))
 			*availp += HAMMER2_SEGSIZE;
 	return 0;
 }
@@ -774,7 +758,7 @@ static int zone_avail(hammer2_dev_t *hmp, hammer2_key_t key, uint64_t *availp)
 /* See hammer2.h. */
 int hammer2_freemap_recover(hammer2_dev_t *hmp, uint64_t *markedp)
 {
-	struct recover_walk w = { 0, NULL, 0, 0 };
+	struct recover_walk w = { 0, { NULL, 0, 0 } };
 	uint64_t total = 0, avail;
 	hammer2_off_t beg;
 	hammer2_key_t key;
@@ -786,7 +770,7 @@ int hammer2_freemap_recover(hammer2_dev_t *hmp, uint64_t *markedp)
 		return 0;
 	error = recover_base(hmp, &w, hmp->voldata.sroot_blockset.blockref,
 			     HAMMER2_SET_COUNT, hmp->voldata.mirror_tid, 0);
-	hammer2_free(w.seen);
+	hammer2_free(w.seen.v);
 	for (key = 0; error == 0 && key < hmp->volu_size;
 	     key += HAMMER2_FREEMAP_LEVEL1_SIZE) {
 		error = zone_avail(hmp, key, &avail);

@@ -147,18 +147,18 @@ static void volhdr_scan_same(hammer2_dev_t *hmp, hammer2_volume_data_t *vd,
 }
 
 /*
- * Before the first read-write use: recover the freemap after a crash that
- * followed commits without it (hammer2_freemap_recover), with a log line
- * naming what was done.  Error flags (a damaged block on a recovered
- * path: EIO/CHECK/BADBREF).
+ * Before read-write use (open, or remount from read-only): recover the
+ * freemap after a crash that followed commits without it
+ * (hammer2_freemap_recover), with a log line naming what was done.  A
+ * device goes read-only only through a full flush, so freemap_tid equals
+ * mirror_tid again unless the device was opened read-only.  Error flags (a
+ * damaged block on a recovered path: EIO/CHECK/BADBREF).
  */
 static int freemap_recover(hammer2_dev_t *hmp)
 {
 	uint64_t marked;
 	int error;
 
-	if (hmp->freemap_recovered)
-		return 0;
 	if (hmp->voldata.freemap_tid < hmp->voldata.mirror_tid) {
 		error = hammer2_freemap_recover(hmp, &marked);
 		if (error) {
@@ -176,7 +176,6 @@ static int freemap_recover(hammer2_dev_t *hmp)
 			    (unsigned long long)hmp->voldata.mirror_tid,
 			    (unsigned long long)marked);
 	}
-	hmp->freemap_recovered = 1;
 	return 0;
 }
 
@@ -290,7 +289,7 @@ int hammer2_dev_close(hammer2_dev_t *hmp)
 			hammer2_free(hmp->wq[i].data);
 	hammer2_free(hmp->wq);
 	hammer2_free(hmp->frees);
-	hammer2_free(hmp->subtab);
+	hammer2_free(hmp->subs.v);
 	hammer2_mtx_unlock(&hmp->lock);
 	hammer2_mtx_destroy(&hmp->lock);
 	hammer2_mtx_destroy(&hmp->flush_lock);
