@@ -81,6 +81,8 @@ int hammer2_error_to_errno(int error);
  *              after the other, as it does when readm is NULL.
  * wait:        every writev issued so far has completed; 0 or EIO.
  *              Needed only when writev is asynchronous.
+ * name:        the device's name for log lines (a block device's name,
+ *              an image path), or NULL.  Optional.
  * kick:        ask for a background flush soon (hammer2_vfs_sync from
  *              another thread); called with the device lock held, must
  *              not block.  Without it the frontend flushes itself when
@@ -113,6 +115,7 @@ struct hammer2_devops {
 	int (*wait)(void *ctx);
 	void (*kick)(void *ctx);
 	int (*readm)(void *ctx, struct hammer2_ioreq *req, int n);
+	const char *(*name)(void *ctx);
 };
 
 typedef struct hammer2_dev hammer2_dev_t;
@@ -644,6 +647,16 @@ int hammer2_freemap_recover(hammer2_dev_t *hmp, uint64_t *markedp);
 /* ----- device open/close and PFS ----- */
 
 #define HAMMER2_MNT_RDONLY 0x0001
+
+/*
+ * A log line (hammer2_log) about device hmp, with the device's name
+ * (devops name) and ": " in front when it has one, so that a kernel log
+ * line names the device it is about ("hammer2: vdb: ...").
+ */
+const char *hammer2_dev_name(const hammer2_dev_t *hmp);
+#define hammer2_dev_log(hmp, fmt, ...)                 \
+	hammer2_log("%s%s" fmt, hammer2_dev_name(hmp), \
+		    hammer2_dev_name(hmp)[0] ? ": " : "", ##__VA_ARGS__)
 
 /*
  * Open a HAMMER2 device: read the 4 volume header copies, pick the valid

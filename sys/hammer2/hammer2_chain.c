@@ -342,10 +342,12 @@ static int chain_set_data(hammer2_chain_t *chain, uint8_t *data, uint32_t bytes)
 	if (ok && (chain->flags & HAMMER2_CHAIN_PARTIAL))
 		ok = bytes == chain->bytes;
 	if (!ok) {
-		hammer2_log("blockref type %d at 0x%016llx has an "
-			    "impossible size %u",
-			    chain->bref.type,
-			    (unsigned long long)chain->bref.data_off, bytes);
+		hammer2_dev_log(chain->hmp,
+				"blockref type %d at 0x%016llx has an "
+				"impossible size %u",
+				chain->bref.type,
+				(unsigned long long)chain->bref.data_off,
+				bytes);
 		hammer2_free(data);
 		return HAMMER2_ERROR_BADBREF;
 	}

@@ -659,9 +659,10 @@ int hammer2_flush_mode(hammer2_dev_t *hmp, int freemap)
 out:
 	if (error & HAMMER2_ERROR_EIO) {
 		hmp->broken = 1;
-		hammer2_log("flush of tid %llu failed, device is "
-			    "read-only now",
-			    (unsigned long long)tid);
+		hammer2_dev_log(hmp,
+				"flush of tid %llu failed, device is "
+				"read-only now",
+				(unsigned long long)tid);
 	}
 	if (error == 0) {
 		hmp->stat_flushes++;

@@ -29,11 +29,12 @@ static void io_report(hammer2_dev_t *hmp, const hammer2_blockref_t *bref,
 		      const char *what)
 {
 	if (hmp->error_logged++ < 100)
-		hammer2_log("%s in blockref type %d data_off "
-			    "0x%016llx key 0x%016llx/%d",
-			    what, bref->type,
-			    (unsigned long long)bref->data_off,
-			    (unsigned long long)bref->key, bref->keybits);
+		hammer2_dev_log(hmp,
+				"%s in blockref type %d data_off "
+				"0x%016llx key 0x%016llx/%d",
+				what, bref->type,
+				(unsigned long long)bref->data_off,
+				(unsigned long long)bref->key, bref->keybits);
 }
 
 /* See hammer2.h. */

@@ -162,7 +162,8 @@ static int freemap_recover(hammer2_dev_t *hmp)
 	if (hmp->voldata.freemap_tid < hmp->voldata.mirror_tid) {
 		error = hammer2_freemap_recover(hmp, &marked);
 		if (error) {
-			hammer2_log(
+			hammer2_dev_log(
+				hmp,
 				"freemap recovery (tids %llu..%llu) "
 				"failed: error 0x%x",
 				(unsigned long long)hmp->voldata.freemap_tid,
@@ -170,13 +171,25 @@ static int freemap_recover(hammer2_dev_t *hmp)
 				error);
 			return error;
 		}
-		hammer2_log("freemap recovered: tids %llu..%llu, %llu bytes "
-			    "marked allocated",
-			    (unsigned long long)hmp->voldata.freemap_tid,
-			    (unsigned long long)hmp->voldata.mirror_tid,
-			    (unsigned long long)marked);
+		hammer2_dev_log(
+			hmp,
+			"freemap recovered: tids %llu..%llu, %llu bytes "
+			"marked allocated",
+			(unsigned long long)hmp->voldata.freemap_tid,
+			(unsigned long long)hmp->voldata.mirror_tid,
+			(unsigned long long)marked);
 	}
 	return 0;
+}
+
+/* See hammer2.h. */
+const char *hammer2_dev_name(const hammer2_dev_t *hmp)
+{
+	const char *name = NULL;
+
+	if (hmp->ops && hmp->ops->name)
+		name = hmp->ops->name(hmp->ctx);
+	return name ? name : "";
 }
 
 /*
@@ -215,9 +228,10 @@ int hammer2_dev_open(const struct hammer2_devops *ops, void *ctx,
 		if (vd->magic != HAMMER2_VOLUME_ID_HBO ||
 		    hammer2_voldata_testcrc(vd)) {
 			if (vd->magic == HAMMER2_VOLUME_ID_HBO)
-				hammer2_log("volume header copy %d "
-					    "at 0x%016llx has a bad CRC",
-					    i, (unsigned long long)off);
+				hammer2_dev_log(hmp,
+						"volume header copy %d "
+						"at 0x%016llx has a bad CRC",
+						i, (unsigned long long)off);
 			continue;
 		}
 		if (best < 0 || vd->mirror_tid > hmp->voldata.mirror_tid) {

@@ -125,6 +125,8 @@ suite() {
 		expect_rc 1 "($1) cat $file fails" "$H" -f "$IMG" cat "/c/$file" &&
 			names_block "($1) cat" "$off"
 		if grep -q 'Input/output error' "$W/err"; then ok "($1) cat reports EIO"; else bad "($1) cat does not report EIO"; fi
+		# the core's log line names the device (the image path) too
+		if grep -qF "hammer2: $IMG: " "$W/err"; then ok "($1) cat's log line names the image"; else bad "($1) cat's log line does not name $IMG"; fi
 		expect_rc 1 "($1) export fails" "$H" -f "$IMG" export /c "$W/exp" &&
 			names_block "($1) export" "$off"
 		# a damaged inode also hides its directory entry (names live in

@@ -123,7 +123,7 @@ direct_test() {
 	fi
 	grep -q 'Input/output error' /tmp/direct.err ||
 		{ echo "cat: $(cat /tmp/direct.err)"; return 1; }
-	dmesg | grep -q "check code mismatch in blockref type .* data_off $bref" ||
+	dmesg | grep -q "hammer2: vdb: check code mismatch in blockref type .* data_off $bref" ||
 		{ echo "no log line naming data_off $bref"; return 1; }
 	[ "$(cat $P/direct_rereads)" -gt "$r0" ] ||
 		{ echo "the damaged block was not read again"; return 1; }
@@ -370,9 +370,9 @@ crash_test() {
 	[ "$got" = "$want" ] || { echo "crash-b differs after the cut"; return 1; }
 	[ ! -e /mnt/crash-a ] || { echo "crash-a is back"; return 1; }
 	if grep -q 'freemap recovery' $LOG/crash-fsck1.txt; then
-		dmesg | grep -q 'hammer2: freemap recovered' ||
+		dmesg | grep -q 'hammer2: vdb: freemap recovered' ||
 			{ echo "no 'freemap recovered' line"; return 1; }
-		dmesg | grep 'hammer2: freemap recovered' | tail -n 1
+		dmesg | grep 'hammer2: vdb: freemap recovered' | tail -n 1
 	fi
 	head -c 8388608 /dev/urandom >/mnt/crash-c && sync || return 1
 	got=$(sha256sum </mnt/crash-b)

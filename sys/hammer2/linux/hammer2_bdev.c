@@ -137,6 +137,7 @@ void h2_bdev_init(struct h2_bdev *d, struct block_device *bdev)
 {
 	d->bdev = bdev;
 	d->bytes = bdev_nr_bytes(bdev);
+	snprintf(d->name, sizeof(d->name), "%pg", bdev);
 	h2_batch_init(&d->async);
 }
 
@@ -352,6 +353,12 @@ static int h2_bdev_writev(void *ctx, const struct hammer2_iov *iov, int cnt,
 	return h2_bdev_rwv(d, &d->async, true, iov, cnt, off);
 }
 
+/* devops name: the block device's, e.g. "vdb". */
+static const char *h2_bdev_name(void *ctx)
+{
+	return ((struct h2_bdev *)ctx)->name;
+}
+
 /* devops kick: run the device's flusher now (hammer2_vfs.c). */
 static void h2_dev_kick(void *ctx)
 {
@@ -420,5 +427,6 @@ const struct hammer2_devops h2_bdev_ops = {
 	.writev = h2_bdev_writev,
 	.wait = h2_bdev_wait,
 	.kick = h2_dev_kick,
+	.name = h2_bdev_name,
 	.readm = h2_bdev_readm,
 };

@@ -36,6 +36,7 @@ struct h2_bdev {
 	struct block_device *bdev;
 	u64 bytes;		   /* device size */
 	struct h2_bio_batch async; /* writev bios, collected by wait */
+	char name[32];		   /* for log lines (devops name) */
 };
 
 /* Set up the devops context of bdev (size from bdev_nr_bytes). */

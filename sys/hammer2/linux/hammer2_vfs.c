@@ -57,6 +57,15 @@ module_param_named(freemap_every_commit, h2_freemap_every_commit, bool, 0644);
 MODULE_PARM_DESC(freemap_every_commit,
 		 "fsync's commits write the freemap too (default: left out)");
 
+/*
+ * read at each first mount of a device (hammer2_dev.dirty_limit, MiB; a
+ * background flush is asked for at a quarter of it); 0: the core's 256
+ */
+static uint h2_dirty_mb;
+module_param_named(dirty_mb, h2_dirty_mb, uint, 0644);
+MODULE_PARM_DESC(dirty_mb,
+		 "MiB of modified chains before writers flush (0: 256)");
+
 int h2_dev_reserve(struct h2_dev *dev, hammer2_inode_t *ip, u64 want)
 {
 	spin_lock(&dev->spare_lock);
@@ -196,6 +205,8 @@ static int h2_dev_get(struct block_device *bdev, bool rw, struct h2_dev **devp)
 	dev->hmp->lru_data_limit = H2_LRU_DATA_BYTES;
 	dev->hmp->volhdr_serial = h2_volhdr_serial;
 	dev->hmp->freemap_every_commit = h2_freemap_every_commit;
+	if (h2_dirty_mb)
+		dev->hmp->dirty_limit = (u64)h2_dirty_mb << 20;
 	list_add(&dev->list, &h2_devs);
 found:
 	dev->refs++;

@@ -5,6 +5,7 @@
 #include "hammer2_user.h"
 
 #include <fcntl.h>
+#include <bsd/string.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
@@ -22,6 +23,7 @@ struct hammer2_userdev {
 	uint64_t fake_time_us;
 	int fake_random;    /* HAMMER2_FAKE_RANDOM_SEED was set */
 	uint64_t rng_state; /* splitmix64 state */
+	char name[256];	    /* the path opened, for log lines */
 };
 
 /* Parse a decimal or 0x-prefixed number from the environment. */
@@ -172,6 +174,12 @@ static void userdev_random(void *ctx, void *buf, size_t bytes)
 	}
 }
 
+/* devops name: the path the device was opened by. */
+static const char *userdev_name(void *ctx)
+{
+	return ((struct hammer2_userdev *)ctx)->name;
+}
+
 static const struct hammer2_devops userdev_ops = {
 	.read = userdev_read,
 	.write = userdev_write,
@@ -181,6 +189,7 @@ static const struct hammer2_devops userdev_ops = {
 	.readv = userdev_readv,
 	.writev = userdev_writev,
 	/* writev is synchronous: no wait */
+	.name = userdev_name,
 };
 
 /* See hammer2_user.h. */
@@ -223,6 +232,7 @@ int hammer2_userdev_open(const char *path, int rdonly,
 	dev->rdonly = rdonly ? 1 : 0;
 	dev->is_blkdev = S_ISBLK(st.st_mode);
 	dev->size = size;
+	strlcpy(dev->name, path, sizeof(dev->name));
 	dev->fake_time = env_u64("HAMMER2_FAKE_TIME_US", &dev->fake_time_us);
 	dev->fake_random = env_u64("HAMMER2_FAKE_RANDOM_SEED", &dev->rng_state);
 	*devp = dev;
