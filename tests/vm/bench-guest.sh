@@ -27,8 +27,10 @@
 # files, sqlite; default all).
 # h2rounds=N (default 1) runs all of it N times, round after round (each
 # round formats every target again), so that the host's drift over the
-# boot hits every filesystem alike; profiles and disk samples are taken
-# in the first round only.
+# boot hits every filesystem alike; round R starts at target R of the
+# list (rotated, so that no filesystem always follows the same one or
+# always comes first or last); profiles and disk samples are taken in the
+# first round only.
 # Output: one line per measurement,
 #   BENCH TARGET TEST SECONDS AMOUNT UNIT ROUND
 # (wall seconds by the guest clock, AMOUNT bytes or operations), and fio's
@@ -92,7 +94,7 @@ prof() {
 	case ",$H2STAT," in
 	*",$t-$test,"*)
 		while :; do
-			echo "$(up) $(grep ' vdb ' /proc/diskstats)"
+			echo "$(up) $(grep ' vdb ' /proc/diskstats) $(awk '/^(Dirty|Writeback):/ {printf "%s %s ", $1, $2}' /proc/meminfo)"
 			sleep 0.5
 		done >"$R/diskstats-$t-$test.txt" &
 		sampler=$!
@@ -136,6 +138,17 @@ prof_run() {
 	"$@"
 }
 
+# h2info TARGET TEST: hammer2's counters after a step (cumulative since
+# the module was loaded), as an info line of the guest log
+h2info() {
+	local d=/sys/module/hammer2/parameters p out=
+	case "$1" in hammer2*) ;; *) return 0 ;; esac
+	for p in reserve_slow reserve_slow_us pool_buffers; do
+		[ -r $d/$p ] && out="$out $p=$(cat $d/$p)"
+	done
+	echo "info h2 $1 $2 $round$out"
+}
+
 # fio_t TARGET TEST AMOUNT FIOARGS...: one timed fio job (round $round).
 fio_t() {
 	local t=$1 test=$2 amount=$3 t0 o="$R/$1-$2-$round"
@@ -144,15 +157,22 @@ fio_t() {
 	if prof "$t" "$test" fio --name="$test" --ioengine=psync --output-format=json \
 		--output="$o.json" "$@" >"$o.out" 2>&1; then
 		echo "BENCH $t $test $(elapsed "$t0") $amount bytes $round"
+		h2info "$t" "$test"
 	else
 		echo "FAIL bench $t $test: $(tail -n 3 "$o.out" | tr '\n' ' ')"
 	fi
 }
 
 # one round: every target freshly formatted, every step
+# rotated R LIST: the comma LIST rotated left by R-1, space separated
+rotated() {
+	echo "$2" | tr ',' '\n' | awk -v r="$1" '{ t[NR] = $0 }
+		END { for (i = 0; i < NR; i++) printf "%s ", t[(i + r - 1) % NR + 1] }'
+}
+
 bench_round() {
 	local pset= pold=
-	for t in $(echo "$TARGETS" | tr ',' ' '); do
+	for t in $(rotated "$round" "$TARGETS"); do
 		echo "bench: $t round $round at $(up) s"
 		# direct reclaim and compaction so far (memory gets fragmented)
 		echo "info vmstat $t $round $(grep -E '^(compact_stall|compact_fail|allocstall_normal|pgscan_direct) ' /proc/vmstat | tr '\n' ' ')"

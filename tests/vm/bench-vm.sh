@@ -140,9 +140,9 @@ for (t, test), byr in r.items():
         per[(t, test)] = {k: fn[0](*v) for k, v in byr.items() if v[0] > 0}
 val = {k: statistics.median(v.values()) for k, v in per.items() if v}
 if len(rounds) > 1:
-    print("Median of %d rounds (each round formats every target again, in"
+    print("Median of %d rounds (each round formats every target again; round"
           % len(rounds))
-    print("the order of the table):")
+    print("R starts at the R-th target of the table and goes round it):")
     print()
 print("| target | " + " | ".join(c[1] for c in cols) + " |")
 print("| --- |" + " ---: |" * len(cols))

@@ -66,8 +66,32 @@ module_param_named(dirty_mb, h2_dirty_mb, uint, 0644);
 MODULE_PARM_DESC(dirty_mb,
 		 "MiB of modified chains before writers flush (0: 256)");
 
+/*
+ * Writers' reservations that went to the core (the spare was short) and
+ * the microseconds they took there (waiting for the device lock, which
+ * a flush holds through its locked phase, and flushing when the dirty
+ * limit is reached): /sys/module/hammer2/parameters/reserve_*.
+ */
+static atomic_long_t h2_resv_slow, h2_resv_slow_us;
+
+static int h2_vfs_counter_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(kp->arg));
+}
+
+static const struct kernel_param_ops h2_vfs_counter_ops = {
+	.get = h2_vfs_counter_get,
+};
+module_param_cb(reserve_slow, &h2_vfs_counter_ops, &h2_resv_slow, 0444);
+MODULE_PARM_DESC(reserve_slow, "write(2) reservations that took the core");
+module_param_cb(reserve_slow_us, &h2_vfs_counter_ops, &h2_resv_slow_us, 0444);
+MODULE_PARM_DESC(reserve_slow_us, "microseconds those took");
+
 int h2_dev_reserve(struct h2_dev *dev, hammer2_inode_t *ip, u64 want)
 {
+	ktime_t t0;
+	int err;
+
 	spin_lock(&dev->spare_lock);
 	if (dev->spare >= want) {
 		dev->spare -= want;
@@ -75,15 +99,20 @@ int h2_dev_reserve(struct h2_dev *dev, hammer2_inode_t *ip, u64 want)
 		return 0;
 	}
 	spin_unlock(&dev->spare_lock);
+	t0 = ktime_get();
 	if (want < H2_RESV_CHUNK &&
 	    hammer2_vop_reserve(ip, H2_RESV_CHUNK) == 0) {
 		spin_lock(&dev->spare_lock);
 		dev->spare += H2_RESV_CHUNK - want;
 		spin_unlock(&dev->spare_lock);
-		return 0;
+		err = 0;
+	} else {
+		h2_dev_spare_return(dev);
+		err = -hammer2_vop_reserve(ip, want);
 	}
-	h2_dev_spare_return(dev);
-	return -hammer2_vop_reserve(ip, want);
+	atomic_long_inc(&h2_resv_slow);
+	atomic_long_add(ktime_us_delta(ktime_get(), t0), &h2_resv_slow_us);
+	return err;
 }
 
 void h2_dev_spare_return(struct h2_dev *dev)
@@ -98,18 +127,25 @@ void h2_dev_spare_return(struct h2_dev *dev)
 		hammer2_vfs_unreserve(dev->hmp, t);
 }
 
-/* The flush of sync(2)/syncfs and the periodic flusher. */
+/* The flush of sync(2)/syncfs and of the last writable unmount. */
 static int h2_dev_sync(struct h2_dev *dev)
 {
 	h2_dev_spare_return(dev);
 	return hammer2_vfs_sync(dev->hmp);
 }
 
+/*
+ * The periodic (and kicked) flusher.  It leaves the writers' spare
+ * reservation alone: returned here, it would send the next write(2) to
+ * the core for a new one, and so make it wait for the device lock
+ * through the whole of this flush's locked phase.  The spare is not part
+ * of what a flush writes; statfs, sync and ENOSPC return it themselves.
+ */
 static void h2_flush_work(struct work_struct *work)
 {
 	struct h2_dev *dev =
 		container_of(to_delayed_work(work), struct h2_dev, flush_work);
-	int err = h2_dev_sync(dev);
+	int err = hammer2_vfs_sync(dev->hmp);
 
 	if (err && err != dev->flush_err)
 		pr_err("hammer2: %pg: periodic flush failed: error %d\n",
