@@ -19,6 +19,7 @@
 
 #include <linux/fs.h>
 #include <linux/list.h>
+#include <linux/moduleparam.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -43,6 +44,9 @@ struct h2_bdev {
 void h2_bdev_init(struct h2_bdev *d, struct block_device *bdev);
 
 extern const struct hammer2_devops h2_bdev_ops;
+
+/* Read-only module parameters that show an atomic_long_t counter. */
+extern const struct kernel_param_ops h2_counter_ops;
 
 /* A batch of bios: set up, then wait for all (0, or EIO if one failed). */
 void h2_batch_init(struct h2_bio_batch *b);

@@ -74,17 +74,9 @@ MODULE_PARM_DESC(dirty_mb,
  */
 static atomic_long_t h2_resv_slow, h2_resv_slow_us;
 
-static int h2_vfs_counter_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(kp->arg));
-}
-
-static const struct kernel_param_ops h2_vfs_counter_ops = {
-	.get = h2_vfs_counter_get,
-};
-module_param_cb(reserve_slow, &h2_vfs_counter_ops, &h2_resv_slow, 0444);
+module_param_cb(reserve_slow, &h2_counter_ops, &h2_resv_slow, 0444);
 MODULE_PARM_DESC(reserve_slow, "write(2) reservations that took the core");
-module_param_cb(reserve_slow_us, &h2_vfs_counter_ops, &h2_resv_slow_us, 0444);
+module_param_cb(reserve_slow_us, &h2_counter_ops, &h2_resv_slow_us, 0444);
 MODULE_PARM_DESC(reserve_slow_us, "microseconds those took");
 
 int h2_dev_reserve(struct h2_dev *dev, hammer2_inode_t *ip, u64 want)

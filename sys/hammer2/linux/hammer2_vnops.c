@@ -913,7 +913,8 @@ static int h2_counter_get(char *buf, const struct kernel_param *kp)
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(kp->arg));
 }
 
-static const struct kernel_param_ops h2_counter_ops = {
+/* See hammer2_glue.h. */
+const struct kernel_param_ops h2_counter_ops = {
 	.get = h2_counter_get,
 };
 module_param_cb(direct_reads, &h2_counter_ops, &h2_direct_blocks, 0444);
