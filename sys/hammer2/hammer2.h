@@ -372,6 +372,18 @@ struct hammer2_wq {
  */
 void hammer2_flush_release_chain(hammer2_chain_t *chain);
 
+/*
+ * Bytes of media below an INODE or INDIRECT chain as the next flush will
+ * leave them (embed.stats.data_count, which is as of the last flush):
+ * the same sum as the flush's, with every modified block counted at its
+ * logical size (its physical size is only known once the flush has
+ * compressed it, never more) and blocks deleted since the flush left
+ * out.  Clean subtrees count by their blockrefs' stats, so nothing is
+ * read from the media.  Device lock held.  Bytes; 0 past the flush's
+ * depth limit.
+ */
+uint64_t hammer2_chain_data_estimate(hammer2_chain_t *chain);
+
 /* ----- subr: hashing, checks, compression ----- */
 
 /* Directory name hash (bit 63 and bit 15 set; low 15 bits for collisions). */

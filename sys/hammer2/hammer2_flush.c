@@ -290,6 +290,47 @@ static void flush_stats(hammer2_chain_t *chain)
 	}
 }
 
+static uint64_t data_estimate(hammer2_chain_t *chain, int depth)
+{
+	hammer2_blockref_t *base;
+	uint64_t dc = 0;
+	int count, live, i;
+
+	if (!(chain->flags &
+	      (HAMMER2_CHAIN_ONFLUSH | HAMMER2_CHAIN_MODIFIED)) ||
+	    depth > FLUSH_MAX_DEPTH)
+		return chain->bref.embed.stats.data_count;
+	base = hammer2_chain_base(chain, &count);
+	live = base ? hammer2_base_live(base, count) : 0;
+	for (i = 0; i < live; i++) {
+		const hammer2_blockref_t *b = &base[i];
+		hammer2_chain_t *c = chain->children ? chain->children[i] :
+						       NULL;
+		int node = b->type == HAMMER2_BREF_TYPE_INODE ||
+			   b->type == HAMMER2_BREF_TYPE_INDIRECT;
+
+		if (c == NULL) {
+			dc += hammer2_off_bytes(b->data_off);
+			if (node)
+				dc += b->embed.stats.data_count;
+			continue;
+		}
+		/* a modified block is rewritten at (at most) its size */
+		dc += (c->flags & HAMMER2_CHAIN_MODIFIED) ?
+			      c->bytes :
+			      hammer2_off_bytes(c->bref.data_off);
+		if (node)
+			dc += data_estimate(c, depth + 1);
+	}
+	return dc;
+}
+
+/* See hammer2.h. */
+uint64_t hammer2_chain_data_estimate(hammer2_chain_t *chain)
+{
+	return data_estimate(chain, 0);
+}
+
 /*
  * Give a modified chain its new block and queue the write.  DATA is
  * compressed per chain->comp_algo and kept compressed only when that at

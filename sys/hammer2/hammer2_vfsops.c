@@ -851,14 +851,16 @@ int hammer2_vop_getattr(hammer2_inode_t *ip, struct hammer2_vattr *va)
 	va->comp_algo = ipd->meta.comp_algo;
 	va->check_algo = ipd->meta.check_algo;
 	/*
-	 * Media below the inode as of the last flush (embed.stats).  A
-	 * directory's count spans its whole sub-tree, so only its own
-	 * inode is reported (du sums the entries itself).
+	 * Media below the inode as the next flush will leave it (modified
+	 * blocks at their logical size: what embed.stats will say, or a
+	 * little more where compression wins).  A directory's count spans
+	 * its whole sub-tree, so only its own inode is reported (du sums
+	 * the entries itself).
 	 */
 	if (va->type == HAMMER2_OBJTYPE_DIRECTORY)
 		va->phys_bytes = HAMMER2_INODE_BYTES;
 	else
-		va->phys_bytes = ip->chain->bref.embed.stats.data_count;
+		va->phys_bytes = hammer2_chain_data_estimate(ip->chain);
 	return dev_unlock(hmp, 0);
 }
 

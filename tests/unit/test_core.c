@@ -1762,6 +1762,78 @@ static void test_unlink_open(void)
 }
 
 /* Truncate shrinks, zeroes tails and leaves holes; holes read as zero. */
+/* getattr's phys_bytes (st_blocks) of ip; UINT64_MAX on error. */
+static uint64_t phys_of(hammer2_inode_t *ip)
+{
+	struct hammer2_vattr va;
+
+	if (hammer2_vop_getattr(ip, &va) != 0)
+		return UINT64_MAX;
+	return va.phys_bytes;
+}
+
+/*
+ * st_blocks before a flush tells what the flush will leave: written,
+ * truncated, overwritten and hole-punched data show at once (modified
+ * blocks at their logical size), and equal the media count after the
+ * flush for data that does not compress; compressible data is counted
+ * at most at its logical size and exactly after the flush.
+ */
+static void test_stat_blocks_unflushed(void)
+{
+	static uint8_t buf[1 << 20];
+	hammer2_inode_t *ip, *z;
+	uint64_t est, got;
+	struct fs fs;
+	struct ramdisk *rd = fs_new(&fs, NULL);
+
+	ip = mkfile(fs.root, "b", HAMMER2_OBJTYPE_REGFILE);
+	CU_ASSERT_EQUAL(phys_of(ip), 0);
+	fill(buf, sizeof(buf), 5, 0);
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, sizeof(buf), 0),
+			(ssize_t)sizeof(buf));
+	est = phys_of(ip);
+	CU_ASSERT(est >= sizeof(buf)); /* 16 blocks and an indirect block */
+	CU_ASSERT(est < sizeof(buf) + 65536);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT_EQUAL(phys_of(ip), est);
+
+	/* a rewrite in place changes nothing; the count holds without I/O */
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, buf, 5000, 70000), 5000);
+	CU_ASSERT_EQUAL(phys_of(ip), est);
+
+	/* truncation shows at once */
+	CU_ASSERT_EQUAL(hammer2_vop_truncate(ip, 100000), 0);
+	est = phys_of(ip);
+	CU_ASSERT(est >= 2 * 65536 && est < 3 * 65536);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT_EQUAL(phys_of(ip), est);
+
+	/* one byte far out: one more block, the hole in between is free */
+	CU_ASSERT_EQUAL(hammer2_vop_write(ip, "z", 1, 50 << 20), 1);
+	got = phys_of(ip);
+	CU_ASSERT(got > est && got <= est + 2 * 65536);
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	CU_ASSERT_EQUAL(phys_of(ip), got);
+
+	/* text compresses: counted at its size now, at what it takes after */
+	z = mkfile(fs.root, "z", HAMMER2_OBJTYPE_REGFILE);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t) "copy-on-write "[i % 14];
+	CU_ASSERT_EQUAL(hammer2_vop_write(z, buf, sizeof(buf), 0),
+			(ssize_t)sizeof(buf));
+	est = phys_of(z);
+	CU_ASSERT(est >= sizeof(buf));
+	CU_ASSERT_EQUAL(hammer2_vfs_sync(fs.hmp), 0);
+	got = phys_of(z);
+	CU_ASSERT(got < est);
+	CU_ASSERT(got < sizeof(buf) / 4);
+	hammer2_inode_drop(z);
+	hammer2_inode_drop(ip);
+	CU_ASSERT_EQUAL(fs_umount(&fs), 0);
+	rd_free(rd);
+}
+
 static void test_truncate_holes(void)
 {
 	struct ramdisk *rd;
@@ -1972,6 +2044,7 @@ static const h2test_t tests[] = {
 	H2TEST(test_prefetch_runs_serial),
 	H2TEST(test_unlink_open),
 	H2TEST(test_truncate_holes),
+	H2TEST(test_stat_blocks_unflushed),
 	H2TEST(test_memory_bounded),
 	H2TEST(test_flush_overlap),
 	H2TEST(test_partial_writes),

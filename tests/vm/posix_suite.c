@@ -726,6 +726,30 @@ static void t_sparse(void)
 	close(fd);
 }
 
+/*
+ * st_blocks tells the truth before any sync (du, cp --sparse and tar
+ * --sparse read it): data written counts at once, truncation at once.
+ */
+static void t_blocks(void)
+{
+	static uint8_t b[1 << 20];
+	int fd = open(P("blocks"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	struct stat st;
+
+	fillpat(b, sizeof(b), 60, 0);
+	ok_if(write(fd, b, sizeof(b)) == (ssize_t)sizeof(b),
+	      "st_blocks: write 1 MiB", "%s", en(errno));
+	ok_if(fstat(fd, &st) == 0 && st.st_blocks * 512 >= (off_t)sizeof(b),
+	      "st_blocks: written data counts before any sync",
+	      "st_blocks %lld", (long long)st.st_blocks);
+	ok_if(ftruncate(fd, 4096) == 0 && fstat(fd, &st) == 0 &&
+		      st.st_blocks * 512 <= 65536,
+	      "st_blocks: truncation counts before any sync", "st_blocks %lld",
+	      (long long)st.st_blocks);
+	close(fd);
+	unlink(P("blocks"));
+}
+
 static void t_mmap(void)
 {
 	size_t n = 3 * 65536 + 1000;
@@ -1069,6 +1093,7 @@ int main(int argc, char **argv)
 	t_truncate();
 	t_rw();
 	t_sparse();
+	t_blocks();
 	t_mmap();
 	t_statfs();
 	t_readdir();

@@ -393,6 +393,14 @@ static int h2_getattr(struct user_namespace *mnt_userns,
 	struct inode *inode = d_inode(path->dentry);
 	struct hammer2_vattr va;
 
+	/*
+	 * st_blocks counts what the core holds (hammer2_vop_getattr): dirty
+	 * pages go there first.  Writeback here only copies them (no I/O,
+	 * no commit), work their writeback would do anyway.
+	 */
+	if ((request_mask & STATX_BLOCKS) && S_ISREG(inode->i_mode) &&
+	    mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY))
+		filemap_fdatawrite(inode->i_mapping);
 	if (hammer2_vop_getattr(H2_IP(inode), &va) == 0) {
 		h2_fill_inode(inode, &va, false);
 		stat->btime = h2_us_to_ts(va.btime_us);
