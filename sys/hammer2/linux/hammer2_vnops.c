@@ -396,9 +396,11 @@ static int h2_getattr(struct user_namespace *mnt_userns,
 	/*
 	 * st_blocks counts what the core holds (hammer2_vop_getattr): dirty
 	 * pages go there first.  Writeback here only copies them (no I/O,
-	 * no commit), work their writeback would do anyway.
+	 * no commit), work their writeback would do anyway; not when the
+	 * caller asked for what is cached (AT_STATX_DONT_SYNC).
 	 */
 	if ((request_mask & STATX_BLOCKS) && S_ISREG(inode->i_mode) &&
+	    (query_flags & AT_STATX_SYNC_TYPE) != AT_STATX_DONT_SYNC &&
 	    mapping_tagged(inode->i_mapping, PAGECACHE_TAG_DIRTY))
 		filemap_fdatawrite(inode->i_mapping);
 	if (hammer2_vop_getattr(H2_IP(inode), &va) == 0) {
