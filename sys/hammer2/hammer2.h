@@ -379,8 +379,8 @@ void hammer2_flush_release_chain(hammer2_chain_t *chain);
  * logical size (its physical size is only known once the flush has
  * compressed it, never more) and blocks deleted since the flush left
  * out.  Clean subtrees count by their blockrefs' stats, so nothing is
- * read from the media.  Device lock held.  Bytes; 0 past the flush's
- * depth limit.
+ * read from the media.  Device lock held.  Bytes; past the flush's depth
+ * limit a subtree counts by its stats as of the last flush.
  */
 uint64_t hammer2_chain_data_estimate(hammer2_chain_t *chain);
 

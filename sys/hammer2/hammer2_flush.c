@@ -255,6 +255,20 @@ void hammer2_flush_release_chain(hammer2_chain_t *chain)
 	chain->wqi = 0;
 }
 
+/*
+ * Media bytes a blockref stands for: its block, and for an inode or
+ * indirect block everything below it as of its last flush (embed.stats).
+ */
+static uint64_t bref_data_count(const hammer2_blockref_t *b)
+{
+	uint64_t dc = hammer2_off_bytes(b->data_off);
+
+	if (b->type == HAMMER2_BREF_TYPE_INODE ||
+	    b->type == HAMMER2_BREF_TYPE_INDIRECT)
+		dc += b->embed.stats.data_count;
+	return dc;
+}
+
 /* Recompute embed.stats (or the freemap avail hint) of a node from its array. */
 static void flush_stats(hammer2_chain_t *chain)
 {
@@ -271,12 +285,10 @@ static void flush_stats(hammer2_chain_t *chain)
 			avail += b->check.freemap.avail;
 			continue;
 		}
-		dc += hammer2_off_bytes(b->data_off);
+		dc += bref_data_count(b);
 		if (b->type == HAMMER2_BREF_TYPE_INODE ||
-		    b->type == HAMMER2_BREF_TYPE_INDIRECT) {
-			dc += b->embed.stats.data_count;
+		    b->type == HAMMER2_BREF_TYPE_INDIRECT)
 			ic += b->embed.stats.inode_count;
-		}
 		if (b->type == HAMMER2_BREF_TYPE_INODE)
 			ic++;
 	}
@@ -306,20 +318,17 @@ static uint64_t data_estimate(hammer2_chain_t *chain, int depth)
 		const hammer2_blockref_t *b = &base[i];
 		hammer2_chain_t *c = chain->children ? chain->children[i] :
 						       NULL;
-		int node = b->type == HAMMER2_BREF_TYPE_INODE ||
-			   b->type == HAMMER2_BREF_TYPE_INDIRECT;
 
 		if (c == NULL) {
-			dc += hammer2_off_bytes(b->data_off);
-			if (node)
-				dc += b->embed.stats.data_count;
+			dc += bref_data_count(b);
 			continue;
 		}
 		/* a modified block is rewritten at (at most) its size */
 		dc += (c->flags & HAMMER2_CHAIN_MODIFIED) ?
 			      c->bytes :
 			      hammer2_off_bytes(c->bref.data_off);
-		if (node)
+		if (b->type == HAMMER2_BREF_TYPE_INODE ||
+		    b->type == HAMMER2_BREF_TYPE_INDIRECT)
 			dc += data_estimate(c, depth + 1);
 	}
 	return dc;

@@ -1761,7 +1761,6 @@ static void test_unlink_open(void)
 	rd_free(rd);
 }
 
-/* Truncate shrinks, zeroes tails and leaves holes; holes read as zero. */
 /* getattr's phys_bytes (st_blocks) of ip; UINT64_MAX on error. */
 static uint64_t phys_of(hammer2_inode_t *ip)
 {
@@ -1834,6 +1833,7 @@ static void test_stat_blocks_unflushed(void)
 	rd_free(rd);
 }
 
+/* Truncate shrinks, zeroes tails and leaves holes; holes read as zero. */
 static void test_truncate_holes(void)
 {
 	struct ramdisk *rd;

@@ -163,13 +163,13 @@ fio_t() {
 	fi
 }
 
-# one round: every target freshly formatted, every step
 # rotated R LIST: the comma LIST rotated left by R-1, space separated
 rotated() {
 	echo "$2" | tr ',' '\n' | awk -v r="$1" '{ t[NR] = $0 }
 		END { for (i = 0; i < NR; i++) printf "%s ", t[(i + r - 1) % NR + 1] }'
 }
 
+# one round: every target freshly formatted, every step
 bench_round() {
 	local pset= pold=
 	for t in $(rotated "$round" "$TARGETS"); do
