@@ -87,6 +87,22 @@ int hammer2_error_to_errno(int error);
  *              another thread); called with the device lock held, must
  *              not block.  Without it the frontend flushes itself when
  *              its dirty limit is reached.
+ *
+ * Direct writes (hammer2_vop_write_direct: the caller writes a data block
+ * from its own memory after the core has given the block its place, see
+ * docs/DESIGN.md).  Optional, all three or none; without them the caller
+ * must have written the block before it calls into the core again (a
+ * synchronous caller, as the tools and tests are).  Device lock held:
+ * direct_begin:  one more direct write is about to be issued; returns the
+ *              token (an epoch) the caller hands to its completion.
+ * direct_fence:  the direct writes begun so far are the ones the next
+ *              direct_wait(ctx, 0) waits for (the flush calls it as it
+ *              takes its snapshot of the tree).
+ * direct_wait:   wait until the direct writes before the last fence have
+ *              completed (all 0) or every direct write begun so far (all
+ *              1, only with the device lock held, so none can begin);
+ *              0, or EIO when one of them failed since the last wait.
+ *              Without the device lock (all 0) it may sleep long.
  */
 #define HAMMER2_IOV_MAX 256
 struct hammer2_iov {
@@ -116,6 +132,9 @@ struct hammer2_devops {
 	void (*kick)(void *ctx);
 	int (*readm)(void *ctx, struct hammer2_ioreq *req, int n);
 	const char *(*name)(void *ctx);
+	unsigned (*direct_begin)(void *ctx);
+	void (*direct_fence)(void *ctx);
+	int (*direct_wait)(void *ctx, int all);
 };
 
 typedef struct hammer2_dev hammer2_dev_t;
@@ -158,6 +177,15 @@ typedef struct hammer2_inode hammer2_inode_t;
  * write into it would otherwise read the block back (databases).
  */
 #define HAMMER2_CHAIN_SUBWRITE 0x0400
+/*
+ * DATA written straight from the caller's memory (hammer2_vop_write_
+ * direct): MODIFIED without a buffer; its bref (data_off, check code) is
+ * final, the block is allocated and its write may still be in flight.
+ * The flush only puts the bref into the parent (after direct_wait); a
+ * modification first waits for the write and then treats the block as
+ * the chain's old one (freed when the flush gives the chain a new one).
+ */
+#define HAMMER2_CHAIN_DIRECT 0x0800
 
 /*
  * An in-memory chain: one blockref and (when loaded) its logical data.
@@ -328,6 +356,15 @@ struct hammer2_dev {
 	struct hammer2_freeblk *frees; /* frees pending for next flush */
 	size_t nfrees, maxfrees;
 	struct hammer2_offtab subs; /* chunks with 1 KiB pieces in use */
+	/*
+	 * 16 KiB chunks freed by the flush in progress: referenced by the
+	 * previous commit until this flush's header is on the media, so a
+	 * direct write (which allocates while the flush writes) must not
+	 * take them.  fence_full: a chunk could not be recorded (no
+	 * memory), so direct writes allocate nothing until the flush ends.
+	 */
+	struct hammer2_offtab fenced;
+	int fence_full;
 	uint64_t stat_leaked;	 /* sub-16KiB frees that could not be tracked */
 	uint64_t stat_recovered; /* bytes marked by hammer2_freemap_recover */
 	uint64_t stat_freemap_skips; /* commits that left the freemap out */
@@ -354,6 +391,7 @@ struct hammer2_dev {
 	uint64_t stat_flushes;
 	uint64_t stat_comp_tries, stat_comp_kept; /* DATA blocks compressed */
 	uint64_t stat_check_errors;
+	uint64_t stat_direct_writes; /* DATA blocks written directly */
 	int error_logged;
 };
 
@@ -572,6 +610,13 @@ int hammer2_chain_create(hammer2_chain_t *parent, hammer2_chain_t **chainp,
  * device lock is released.
  */
 #define HAMMER2_CREATE_UNZEROED 0x0001
+/*
+ * HAMMER2_CREATE_DIRECT: a DATA chain without a buffer, MODIFIED and
+ * DIRECT, not counted in dirty_bytes (the flush allocates nothing for it);
+ * the caller sets its bref (hammer2_chain_set_direct) before the device
+ * lock is released.  bytes is ignored.
+ */
+#define HAMMER2_CREATE_DIRECT 0x0002
 int hammer2_chain_create_flags(hammer2_chain_t *parent,
 			       hammer2_chain_t **chainp, int type,
 			       hammer2_key_t key, int keybits, uint32_t bytes,
@@ -581,6 +626,19 @@ int hammer2_chain_create_flags(hammer2_chain_t *parent,
  * ONFLUSH.  Loads its data first.  Errors as hammer2_chain_load.
  */
 int hammer2_chain_modify(hammer2_chain_t *chain);
+/*
+ * Give a DATA chain that is not PARTIAL, not IOBUSY and has no modified
+ * buffer (clean, its cached data is dropped; or DIRECT from an earlier
+ * direct write; or made by HAMMER2_CREATE_DIRECT)
+ * the block a direct write is putting at data_off (offset | radix, from
+ * hammer2_freemap_alloc): the bref gets data_off, methods comp NONE with
+ * check (the inode's check_algo, HAMMER2_ENC_CHECK), vradix of lbytes
+ * and the check code over the lbytes at data; the chain becomes MODIFIED,
+ * UPDATE and DIRECT and its parents ONFLUSH.  The block it had is freed by
+ * the next flush.  Device lock.  No errors.
+ */
+void hammer2_chain_set_direct(hammer2_chain_t *chain, hammer2_off_t data_off,
+			      uint8_t check, const void *data, uint32_t lbytes);
 /* Change the logical size of a DATA chain's buffer (keeps contents). */
 int hammer2_chain_resize(hammer2_chain_t *chain, uint32_t nbytes);
 /*
@@ -621,18 +679,36 @@ int hammer2_flush(hammer2_dev_t *hmp);
  * modified.  Same locking and errors as hammer2_flush.
  */
 int hammer2_flush_mode(hammer2_dev_t *hmp, int freemap);
+/*
+ * Compression of one DATA block of a file whose inode chain is ip_chain
+ * (NULL: none known): hammer2_comp_choose gives the algorithm to try
+ * (HAMMER2_COMP_*, from comp_algo, the inode's HAMMER2_ENC_COMP | level
+ * << 4), HAMMER2_COMP_NONE while the file's incompressible-data window
+ * lasts (one block of it is used up); hammer2_comp_note records the try's
+ * result (kept: compressed to half or less).  The heuristic is in
+ * hammer2_flush.c.  Device lock.
+ */
+int hammer2_comp_choose(hammer2_chain_t *ip_chain, uint8_t comp_algo);
+void hammer2_comp_note(hammer2_dev_t *hmp, hammer2_chain_t *ip_chain, int kept);
 
 /* ----- freemap (hammer2_freemap.c) ----- */
 
 /*
  * Allocate a block of 2^radix bytes (10..16) for a chain of bref type
  * 'type' (clustering class).  Returns data_off (offset | radix) in
- * *offp.  Errors: ENOSPC.  Only called by the flush.
+ * *offp.  Errors: ENOSPC.  Called by the flush, and by direct writes
+ * (hammer2_vop_write_direct), which never take a chunk the flush in
+ * progress freed (hmp->fenced).
  */
 int hammer2_freemap_alloc(hammer2_dev_t *hmp, int type, int radix,
 			  hammer2_off_t *offp);
 /* Queue a block (data_off) to be freed by the next flush. */
 void hammer2_freemap_free_deferred(hammer2_dev_t *hmp, hammer2_off_t data_off);
+/*
+ * Forget the fence (hmp->fenced): the flush that freed those chunks has
+ * committed.  Device lock.
+ */
+void hammer2_freemap_fence_clear(hammer2_dev_t *hmp);
 /* Apply the deferred frees to the freemap (flush, after allocations). */
 int hammer2_freemap_apply_frees(hammer2_dev_t *hmp);
 /* Place a freemap node/leaf in its reserved rotation slot (flush). */

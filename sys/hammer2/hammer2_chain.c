@@ -395,6 +395,21 @@ static int chain_set_data(hammer2_chain_t *chain, uint8_t *data, uint32_t bytes)
  * (INITIAL) and the pseudo-chains are always loaded.  Errors: EIO, CHECK,
  * BADBREF, ENOMEM.
  */
+/*
+ * A DIRECT chain's block may still be in flight (the direct write's
+ * caller issues it after the device lock is released): wait for every
+ * direct write begun so far.  With the device lock held no new one can
+ * begin.  The error of a failed one is left for the flush to collect;
+ * reading such a block fails its check code.
+ */
+static void chain_direct_wait(hammer2_chain_t *chain)
+{
+	hammer2_dev_t *hmp = chain->hmp;
+
+	if ((chain->flags & HAMMER2_CHAIN_DIRECT) && hmp->ops->direct_wait)
+		hmp->ops->direct_wait(hmp->ctx, 1);
+}
+
 int hammer2_chain_load(hammer2_chain_t *chain)
 {
 	uint8_t *data;
@@ -403,6 +418,7 @@ int hammer2_chain_load(hammer2_chain_t *chain)
 
 	if (chain->data && !(chain->flags & HAMMER2_CHAIN_PARTIAL))
 		return 0;
+	chain_direct_wait(chain);
 	error = hammer2_io_read_bref(chain->hmp, &chain->bref, &data, &bytes);
 	if (error)
 		return error;
@@ -465,8 +481,10 @@ int hammer2_chain_load_many(hammer2_chain_t **chains, int n)
 		if ((chains[i]->data == NULL ||
 		     (chains[i]->flags & HAMMER2_CHAIN_PARTIAL)) &&
 		    !(chains[i]->flags & HAMMER2_CHAIN_INITIAL) &&
-		    hammer2_io_placement(hmp, &chains[i]->bref))
+		    hammer2_io_placement(hmp, &chains[i]->bref)) {
+			chain_direct_wait(chains[i]);
 			todo[m++] = chains[i];
+		}
 	hammer2_sort(todo, (size_t)m, sizeof(*todo), chain_off_cmp);
 	/*
 	 * Runs of blocks back to back on the media: todo[i..j) is read into
@@ -623,6 +641,18 @@ static int chain_modify(hammer2_chain_t *chain, int load)
 		hammer2_flush_release_chain(chain);
 		chain->data = copy;
 	}
+	if (chain->flags & HAMMER2_CHAIN_DIRECT) {
+		/*
+		 * Written directly: its block becomes the old block, which
+		 * the flush frees when it gives the chain a new one, and the
+		 * flush allocates for it after all.  (load 0: the caller
+		 * writes all of it or completes it from that block, which
+		 * must be on the media first.)
+		 */
+		chain_direct_wait(chain);
+		chain->flags &= ~HAMMER2_CHAIN_DIRECT;
+		chain_account(chain);
+	}
 	if (chain->flags & HAMMER2_CHAIN_MODIFIED)
 		return 0;
 	lru_del(chain);
@@ -636,6 +666,39 @@ static int chain_modify(hammer2_chain_t *chain, int load)
 int hammer2_chain_modify(hammer2_chain_t *chain)
 {
 	return chain_modify(chain, 1);
+}
+
+/* See hammer2.h. */
+void hammer2_chain_set_direct(hammer2_chain_t *chain, hammer2_off_t data_off,
+			      uint8_t check, const void *data, uint32_t lbytes)
+{
+	hammer2_dev_t *hmp = chain->hmp;
+	hammer2_blockref_t *bref = &chain->bref;
+
+	H2_ASSERT(
+		bref->type == HAMMER2_BREF_TYPE_DATA &&
+		!(chain->flags & (HAMMER2_CHAIN_PARTIAL | HAMMER2_CHAIN_IOBUSY |
+				  HAMMER2_CHAIN_ACCOUNTED)));
+	H2_ASSERT(chain->data == NULL ||
+		  !(chain->flags & HAMMER2_CHAIN_MODIFIED));
+	/* a clean cached copy of the block being replaced */
+	hammer2_free(chain->data);
+	chain->data = NULL;
+	/* the committed block, or an earlier direct write's */
+	if (bref->data_off & HAMMER2_OFF_MASK_RADIX)
+		hammer2_freemap_free_deferred(hmp, bref->data_off);
+	bref->data_off = data_off;
+	bref->methods = (uint8_t)(HAMMER2_ENC_CHECK(check) |
+				  HAMMER2_ENC_COMP(HAMMER2_COMP_NONE));
+	bref->vradix = (uint8_t)hammer2_bytes_to_radix(lbytes);
+	bref->modify_tid = hmp->voldata.mirror_tid + 1;
+	hammer2_bref_setcheck(bref, data, lbytes);
+	chain->bytes = 0;
+	lru_del(chain);
+	chain->flags |= HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE |
+			HAMMER2_CHAIN_DIRECT;
+	chain->flags &= ~(HAMMER2_CHAIN_INITIAL | HAMMER2_CHAIN_SUBWRITE);
+	chain_setflush(chain);
 }
 
 /* See hammer2.h. */
@@ -1201,22 +1264,29 @@ int hammer2_chain_create_flags(hammer2_chain_t *parent,
 	chain = chain_alloc(hmp, &bref);
 	if (chain == NULL)
 		return HAMMER2_ERROR_ENOMEM;
-	chain->data = (flags & HAMMER2_CREATE_UNZEROED) ?
-			      hammer2_alloc_raw(bytes) :
-			      hammer2_alloc(bytes);
-	if (chain->data == NULL) {
-		chain_free(chain);
-		return HAMMER2_ERROR_ENOMEM;
+	if (flags & HAMMER2_CREATE_DIRECT) {
+		H2_ASSERT(type == HAMMER2_BREF_TYPE_DATA);
+		chain->flags = HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE |
+			       HAMMER2_CHAIN_DIRECT;
+	} else {
+		chain->data = (flags & HAMMER2_CREATE_UNZEROED) ?
+				      hammer2_alloc_raw(bytes) :
+				      hammer2_alloc(bytes);
+		if (chain->data == NULL) {
+			chain_free(chain);
+			return HAMMER2_ERROR_ENOMEM;
+		}
+		chain->bytes = bytes;
+		chain->flags = HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE |
+			       HAMMER2_CHAIN_INITIAL;
 	}
-	chain->bytes = bytes;
-	chain->flags = HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE |
-		       HAMMER2_CHAIN_INITIAL;
 	error = chain_insert(parent, chain);
 	if (error) {
 		chain_free(chain);
 		return error;
 	}
-	chain_account(chain);
+	if (!(flags & HAMMER2_CREATE_DIRECT))
+		chain_account(chain);
 	chain->refs = 1;
 	*chainp = chain;
 	return 0;

@@ -323,8 +323,12 @@ static uint64_t data_estimate(hammer2_chain_t *chain, int depth)
 			dc += bref_data_count(b);
 			continue;
 		}
-		/* a modified block is rewritten at (at most) its size */
-		dc += (c->flags & HAMMER2_CHAIN_MODIFIED) ?
+		/*
+		 * a modified block is rewritten at (at most) its size; one
+		 * written directly has its block already (no buffer)
+		 */
+		dc += (c->flags & HAMMER2_CHAIN_MODIFIED) &&
+				      !(c->flags & HAMMER2_CHAIN_DIRECT) ?
 			      c->bytes :
 			      hammer2_off_bytes(c->bref.data_off);
 		if (b->type == HAMMER2_BREF_TYPE_INODE ||
@@ -338,6 +342,50 @@ static uint64_t data_estimate(hammer2_chain_t *chain, int depth)
 uint64_t hammer2_chain_data_estimate(hammer2_chain_t *chain)
 {
 	return data_estimate(chain, 0);
+}
+
+/*
+ * Incompressible data: after COMP_FAIL_LIMIT consecutive failures in one
+ * file (counted in its inode's chain), the next COMP_SKIP_BLOCKS blocks
+ * are stored raw, then one is tried; each window whose next try fails too
+ * is twice as long as the one before (up to COMP_SKIP_MAX_SHIFT
+ * doublings), so a long incompressible stream costs few tries.  A block
+ * that compresses starts it all again.  See hammer2.h.
+ */
+int hammer2_comp_choose(hammer2_chain_t *ip_chain, uint8_t comp_algo)
+{
+	int algo = HAMMER2_DEC_ALGO(comp_algo);
+
+	if (algo != HAMMER2_COMP_LZ4 && algo != HAMMER2_COMP_ZLIB)
+		return HAMMER2_COMP_NONE;
+	if (ip_chain && ip_chain->comp_skip > 0) {
+		ip_chain->comp_skip--;
+		return HAMMER2_COMP_NONE;
+	}
+	return algo;
+}
+
+/* See hammer2.h. */
+void hammer2_comp_note(hammer2_dev_t *hmp, hammer2_chain_t *ip_chain, int kept)
+{
+	hmp->stat_comp_tries++;
+	hmp->stat_comp_kept += kept != 0;
+	if (ip_chain == NULL)
+		return;
+	if (kept) {
+		ip_chain->comp_fails = 0;
+		ip_chain->comp_backoff = 0;
+	} else if (ip_chain->comp_backoff) {
+		/* the try after a window failed */
+		ip_chain->comp_skip = COMP_SKIP_BLOCKS
+				      << ip_chain->comp_backoff;
+		if (ip_chain->comp_backoff < COMP_SKIP_MAX_SHIFT)
+			ip_chain->comp_backoff++;
+	} else if (++ip_chain->comp_fails >= COMP_FAIL_LIMIT) {
+		ip_chain->comp_fails = 0;
+		ip_chain->comp_skip = COMP_SKIP_BLOCKS;
+		ip_chain->comp_backoff = 1;
+	}
 }
 
 /*
@@ -355,6 +403,14 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 	hammer2_off_t noff;
 	int error, comp = HAMMER2_COMP_NONE;
 
+	if (chain->flags & HAMMER2_CHAIN_DIRECT) {
+		/* placed and written by the direct write (direct_wait) */
+		bref->mirror_tid = tid;
+		chain->flags &=
+			~(HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_DIRECT);
+		chain->flags |= HAMMER2_CHAIN_UPDATE;
+		return 0;
+	}
 	H2_ASSERT(chain->data != NULL);
 	if (chain->flags & HAMMER2_CHAIN_PARTIAL) {
 		/*
@@ -368,29 +424,15 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 	phys = chain->data;
 	pbytes = chain->bytes;
 	if (bref->type == HAMMER2_BREF_TYPE_DATA) {
-		int algo = HAMMER2_DEC_ALGO(chain->comp_algo);
 		hammer2_chain_t *parent = chain->parent;
+		int algo;
 
 		/* the file's inode keeps the count, across indirect blocks */
 		while (parent &&
 		       parent->bref.type == HAMMER2_BREF_TYPE_INDIRECT &&
 		       parent->parent)
 			parent = parent->parent;
-
-		/*
-		 * Incompressible data: after COMP_FAIL_LIMIT consecutive
-		 * failures in one file (counted in its inode's chain), the
-		 * next COMP_SKIP_BLOCKS blocks are stored raw, then one is
-		 * tried; each window whose next try fails too is twice as
-		 * long as the one before (up to COMP_SKIP_MAX_SHIFT
-		 * doublings), so a long incompressible stream costs few
-		 * tries.  A block that compresses starts it all again.
-		 */
-		if (parent && parent->comp_skip > 0 &&
-		    (algo == HAMMER2_COMP_LZ4 || algo == HAMMER2_COMP_ZLIB)) {
-			parent->comp_skip--;
-			algo = HAMMER2_COMP_NONE;
-		}
+		algo = hammer2_comp_choose(parent, chain->comp_algo);
 		if (algo == HAMMER2_COMP_LZ4 || algo == HAMMER2_COMP_ZLIB) {
 			cbuf = hammer2_alloc_raw(chain->bytes);
 			if (cbuf) {
@@ -398,29 +440,11 @@ static int flush_write_chain(hammer2_dev_t *hmp, hammer2_chain_t *chain,
 					chain->comp_algo, chain->data,
 					chain->bytes, cbuf);
 
-				hmp->stat_comp_tries++;
-				hmp->stat_comp_kept += c != 0;
+				hammer2_comp_note(hmp, parent, c != 0);
 				if (c) {
 					comp = algo;
 					phys = cbuf;
 					pbytes = c;
-				}
-				if (parent && c) {
-					parent->comp_fails = 0;
-					parent->comp_backoff = 0;
-				} else if (parent && parent->comp_backoff) {
-					/* the try after a window failed */
-					parent->comp_skip =
-						COMP_SKIP_BLOCKS
-						<< parent->comp_backoff;
-					if (parent->comp_backoff <
-					    COMP_SKIP_MAX_SHIFT)
-						parent->comp_backoff++;
-				} else if (parent && ++parent->comp_fails >=
-							     COMP_FAIL_LIMIT) {
-					parent->comp_fails = 0;
-					parent->comp_skip = COMP_SKIP_BLOCKS;
-					parent->comp_backoff = 1;
 				}
 			}
 		}
@@ -582,6 +606,10 @@ static int flush_io(hammer2_dev_t *hmp, const hammer2_volume_data_t *hdr,
 	hammer2_off_t off = hammer2_volhdr_offset(next);
 	int error = flush_write_queue(hmp);
 
+	/* the data blocks written directly that this commit references */
+	if (error == 0 && hmp->ops->direct_wait &&
+	    hmp->ops->direct_wait(hmp->ctx, 0))
+		error = HAMMER2_ERROR_EIO;
 	if (error == 0 && hmp->ops->flush(hmp->ctx))
 		error = HAMMER2_ERROR_EIO;
 	if (error)
@@ -691,6 +719,9 @@ int hammer2_flush_mode(hammer2_dev_t *hmp, int freemap)
 	/* what is modified from here on belongs to the next flush */
 	hmp->dirty_bytes = 0;
 	hmp->kicked = 0;
+	/* direct writes begun from here on belong to the next commit */
+	if (hmp->ops->direct_fence)
+		hmp->ops->direct_fence(hmp->ctx);
 
 	hmp->flush_busy = 1;
 	hammer2_mtx_lock(&hmp->flush_lock);
@@ -703,6 +734,8 @@ int hammer2_flush_mode(hammer2_dev_t *hmp, int freemap)
 	if (error == 0) {
 		hmp->volhdrno = next;
 		hmp->volhdr_same |= 1U << next; /* its middle is on the media */
+		/* what this flush freed is unreferenced on the media now */
+		hammer2_freemap_fence_clear(hmp);
 	}
 	hmp->flush_busy = 0;
 	hammer2_mtx_unlock(&hmp->flush_lock);

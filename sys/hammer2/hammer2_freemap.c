@@ -250,6 +250,43 @@ static uint16_t piece_mask(hammer2_off_t off, uint32_t bytes)
 	return (uint16_t)(((1u << n) - 1) << first);
 }
 
+/*
+ * ---- the fence: chunks freed by a flush not yet committed ----
+ * (hmp->fenced; see hammer2.h)
+ */
+
+/* Record the 16 KiB chunk at off as freed by the flush in progress. */
+static void fence_add(hammer2_dev_t *hmp, hammer2_off_t off)
+{
+	off &= ~(hammer2_off_t)(CHUNK - 1);
+	if (sub_find(&hmp->fenced, off) == NULL &&
+	    sub_insert(&hmp->fenced, off, 0))
+		hmp->fence_full = 1;
+}
+
+/* Is any chunk of [off, off + size) fenced?  (size: whole chunks) */
+static int fence_hit(hammer2_dev_t *hmp, hammer2_off_t off, uint32_t size)
+{
+	uint32_t k;
+
+	if (hmp->fenced.count == 0)
+		return 0;
+	for (k = 0; k < size; k += CHUNK)
+		if (sub_find(&hmp->fenced, off + k))
+			return 1;
+	return 0;
+}
+
+/* See hammer2.h. */
+void hammer2_freemap_fence_clear(hammer2_dev_t *hmp)
+{
+	hammer2_free(hmp->fenced.v);
+	hmp->fenced.v = NULL;
+	hmp->fenced.cap = 0;
+	hmp->fenced.count = 0;
+	hmp->fence_full = 0;
+}
+
 /* ---------------- allocation ---------------- */
 
 /*
@@ -281,7 +318,9 @@ static int bmap_alloc(hammer2_dev_t *hmp, hammer2_bmap_data_t *bmap,
 			return 1;
 		}
 		for (c = 0; c < CHUNKS_PER_BMAP; c++) {
-			if (bitmap_get(bmap, c) != 0)
+			if (bitmap_get(bmap, c) != 0 ||
+			    fence_hit(hmp, base + (hammer2_off_t)c * CHUNK,
+				      CHUNK))
 				continue;
 			bitmap_set(bmap, c, 3);
 			bmap->avail -= CHUNK;
@@ -298,7 +337,8 @@ static int bmap_alloc(hammer2_dev_t *hmp, hammer2_bmap_data_t *bmap,
 		for (k = 0; k < n; k++)
 			if (bitmap_get(bmap, c + k) != 0)
 				break;
-		if (k < n)
+		if (k < n ||
+		    fence_hit(hmp, base + (hammer2_off_t)c * CHUNK, size))
 			continue;
 		for (k = 0; k < n; k++)
 			bitmap_set(bmap, c + k, 3);
@@ -415,7 +455,8 @@ static int freemap_bmap_modify(hammer2_dev_t *hmp, hammer2_off_t off,
 /*
  * Allocate 2^radix bytes (radix 10..16) for a block of bref type 'type'.
  * Returns data_off (offset | radix) in *offp.  Errors: ENOSPC, media
- * errors.  Only the flush allocates.
+ * errors.  The flush allocates, and direct writes: no chunk freed by a
+ * flush that has not committed yet is taken (the fence).
  */
 int hammer2_freemap_alloc(hammer2_dev_t *hmp, int type, int radix,
 			  hammer2_off_t *offp)
@@ -484,6 +525,7 @@ static int free_one(hammer2_dev_t *hmp, hammer2_off_t data_off)
 			if (bitmap_get(bmap, c + k) == 0)
 				continue; /* already free: ignore */
 			bitmap_set(bmap, c + k, 0);
+			fence_add(hmp, off + (hammer2_off_t)k * CHUNK);
 			bmap->avail += CHUNK;
 			hmp->voldata.allocator_free += CHUNK;
 			leaf->bref.check.freemap.avail += CHUNK;
@@ -499,6 +541,7 @@ static int free_one(hammer2_dev_t *hmp, hammer2_off_t data_off)
 			if (e->mask == 0) {
 				sub_remove(&hmp->subs, e);
 				bitmap_set(bmap, c, 0);
+				fence_add(hmp, chunk);
 				bmap->avail += CHUNK;
 				hmp->voldata.allocator_free += CHUNK;
 				leaf->bref.check.freemap.avail += CHUNK;

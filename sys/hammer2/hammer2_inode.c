@@ -1020,6 +1020,100 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 }
 
 /*
+ * Direct write of the whole logical block at off (a multiple of 64 KiB;
+ * the file grows to the block's end if it is shorter: the caller writes
+ * only blocks wholly below its own EOF) from the LBLK bytes at data, which the
+ * caller writes to *dev_offp (bytes) itself: the block is allocated now
+ * and the DATA chain gets its bref (hammer2_chain_set_direct; a clean
+ * cached copy is dropped).  Refused (EAGAIN: the caller writes through
+ * hammer2_file_write_cb instead) when the block is modified in the core
+ * (dirty, PARTIAL, being written), is all zeros (it becomes a hole there), or compresses:
+ * compression is tried here when the file's heuristic says so
+ * (hammer2_comp_choose; the flush then tries it again and keeps it); or
+ * when the fence is incomplete (hmp->fence_full).  Errors: EAGAIN,
+ * ENOSPC, media errors, ENOMEM.  Device lock.
+ */
+int hammer2_file_write_direct(hammer2_inode_t *ip, uint64_t off,
+			      const void *data, uint64_t *dev_offp)
+{
+	hammer2_dev_t *hmp = ip->pmp->hmp;
+	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
+	hammer2_chain_t *chain;
+	hammer2_off_t noff;
+	int error, algo;
+
+	if (ipd->meta.type != HAMMER2_OBJTYPE_REGFILE || (off & LMASK) ||
+	    off > H2_MAX_FILE_SIZE - LBLK || hmp->fence_full)
+		return HAMMER2_ERROR_EAGAIN;
+	error = file_undirect(ip); /* embedded data moves out first */
+	if (error)
+		return error;
+	ipd = hammer2_ipdata(ip);
+	error = file_block_flags(ip, off, HAMMER2_LOOKUP_NODATA, &chain);
+	if (error)
+		return error;
+	if (chain &&
+	    ((chain->data && (chain->flags & HAMMER2_CHAIN_MODIFIED)) ||
+	     (chain->flags & (HAMMER2_CHAIN_PARTIAL | HAMMER2_CHAIN_IOBUSY)) ||
+	     ((chain->flags & HAMMER2_CHAIN_MODIFIED) &&
+	      !(chain->flags & HAMMER2_CHAIN_DIRECT)))) {
+		hammer2_chain_drop(chain);
+		return HAMMER2_ERROR_EAGAIN;
+	}
+	if (hammer2_is_zero(data, LBLK))
+		error = HAMMER2_ERROR_EAGAIN;
+	algo = error ? HAMMER2_COMP_NONE :
+		       hammer2_comp_choose(ip->chain, ipd->meta.comp_algo);
+	if (algo != HAMMER2_COMP_NONE) {
+		uint8_t *cbuf = hammer2_alloc_raw(LBLK);
+		uint32_t c;
+
+		if (cbuf == NULL) {
+			error = HAMMER2_ERROR_EAGAIN;
+		} else {
+			c = hammer2_compress_block(ipd->meta.comp_algo, data,
+						   LBLK, cbuf);
+			hammer2_free(cbuf);
+			hammer2_comp_note(hmp, ip->chain, c != 0);
+			if (c)
+				error = HAMMER2_ERROR_EAGAIN;
+		}
+	}
+	if (error == 0)
+		error = hammer2_freemap_alloc(hmp, HAMMER2_BREF_TYPE_DATA,
+					      HAMMER2_PBUFRADIX, &noff);
+	if (error == 0 && chain == NULL) {
+		error = hammer2_chain_create_flags(ip->chain, &chain,
+						   HAMMER2_BREF_TYPE_DATA, off,
+						   HAMMER2_PBUFRADIX, LBLK, 0,
+						   HAMMER2_CREATE_DIRECT);
+		if (error)
+			hammer2_freemap_free_deferred(hmp, noff);
+	}
+	if (error) {
+		if (chain)
+			hammer2_chain_drop(chain);
+		return error;
+	}
+	hammer2_chain_set_direct(
+		chain, noff, (uint8_t)HAMMER2_DEC_ALGO(ipd->meta.check_algo),
+		data, LBLK);
+	chain->comp_algo = ipd->meta.comp_algo;
+	hammer2_chain_drop(chain);
+	if (!hmp->vfs_file_times || ipd->meta.size < off + LBLK) {
+		error = hammer2_chain_modify(ip->chain);
+		ipd = hammer2_ipdata(ip);
+		if (error == 0 && ipd->meta.size < off + LBLK)
+			ipd->meta.size = off + LBLK;
+		if (error == 0 && !hmp->vfs_file_times)
+			inode_touch(ip, 1);
+	}
+	hmp->stat_direct_writes++;
+	*dev_offp = noff & HAMMER2_OFF_MASK;
+	return error;
+}
+
+/*
  * Read ahead: load the DATA chains of [off, off + len) that are not
  * cached with as few device reads as possible (hammer2_chain_load_many),
  * in batches of PREFETCH_MAX blocks.  Best effort; errors are left for

@@ -49,6 +49,9 @@ void hammer2_mem_copy_in(void *arg, uint64_t foff, uint8_t *kbuf, size_t n);
 void hammer2_mem_copy_out(void *arg, uint64_t foff, uint8_t *kbuf, size_t n);
 ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			      hammer2_copy_fn fn, void *arg);
+/* hammer2_vop_write_direct's part under the device lock (inode.c). */
+int hammer2_file_write_direct(hammer2_inode_t *ip, uint64_t off,
+			      const void *data, uint64_t *dev_offp);
 ssize_t hammer2_file_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			     hammer2_copy_fn fn, void *arg);
 /* hammer2_vop_read_map without the device lock (caller holds it). */

@@ -304,6 +304,7 @@ int hammer2_dev_close(hammer2_dev_t *hmp)
 	hammer2_free(hmp->wq);
 	hammer2_free(hmp->frees);
 	hammer2_free(hmp->subs.v);
+	hammer2_freemap_fence_clear(hmp);
 	hammer2_mtx_unlock(&hmp->lock);
 	hammer2_mtx_destroy(&hmp->lock);
 	hammer2_mtx_destroy(&hmp->flush_lock);
@@ -789,6 +790,36 @@ ssize_t hammer2_vop_write_resv(hammer2_inode_t *ip, uint64_t off, size_t len,
 		return -(ssize_t)dev_unlock(hmp, error);
 	dev_unlock(hmp, 0);
 	return n;
+}
+
+int hammer2_vop_write_direct(hammer2_inode_t *ip, uint64_t off,
+			     const void *data, uint64_t resv,
+			     uint64_t *dev_offp, unsigned *tokenp)
+{
+	hammer2_dev_t *hmp = ip->pmp->hmp;
+	int error;
+
+	dev_lock(hmp);
+	/* as hammer2_vop_write_resv: the reservation is the block's room */
+	dev_unreserve(hmp, resv);
+	error = dev_check_modify(
+		hmp, resv >= HAMMER2_PBUFSIZE ? 0 : HAMMER2_PBUFSIZE - resv);
+	if (error == 0)
+		error = hammer2_file_write_direct(ip, off, data, dev_offp);
+	if (error) {
+		/* the caller's copy-path write gets the reservation */
+		hmp->resv_bytes += resv;
+		return dev_unlock(hmp, error);
+	}
+	/* no flush from here on: it would wait for this very write */
+	*tokenp = hmp->ops->direct_begin ? hmp->ops->direct_begin(hmp->ctx) : 0;
+	if (hmp->ops->kick && !hmp->kicked &&
+	    hmp->dirty_bytes > hmp->dirty_limit / 4) {
+		hmp->kicked = 1;
+		hmp->ops->kick(hmp->ctx);
+	}
+	dev_unlock(hmp, 0);
+	return 0;
 }
 
 ssize_t hammer2_vop_read(hammer2_inode_t *ip, void *buf, size_t len,

@@ -209,6 +209,27 @@ void hammer2_vfs_unreserve(hammer2_dev_t *hmp, uint64_t bytes);
 ssize_t hammer2_vop_write_resv(hammer2_inode_t *ip, uint64_t off, size_t len,
 			       hammer2_copy_fn fn, void *arg, uint64_t resv);
 /*
+ * Write the 64 KiB logical block at file offset off (a multiple of 64 KiB;
+ * the block must lie wholly below the caller's EOF, and the file's size
+ * in the core grows to its end) straight from the caller's memory, without
+ * a copy into the core (docs/DESIGN.md, writeback straight from the page
+ * cache).  On success (0) the block is allocated at *dev_offp (device
+ * byte offset) and the file references it in memory; the caller must
+ * write the HAMMER2_PBUFSIZE bytes at data there, unchanged until that
+ * write completes, and with direct devops tell its completion of token
+ * *tokenp (hammer2_devops direct_begin); the next commit waits for it.
+ * resv: bytes of the caller's delayed-write reservation that become the
+ * block's room (as hammer2_vop_write_resv); they stay reserved when it
+ * fails.  Errors (positive errno): EAGAIN when the core
+ * will not take the block this way (write it through
+ * hammer2_vop_write_resv: see hammer2_file_write_direct), ENOSPC, EROFS,
+ * EIO, ENOMEM; the caller then uses the copy path, which reports the
+ * error if it is real.
+ */
+int hammer2_vop_write_direct(hammer2_inode_t *ip, uint64_t off,
+			     const void *data, uint64_t resv,
+			     uint64_t *dev_offp, unsigned *tokenp);
+/*
  * lseek(2) SEEK_DATA (hole 0) or SEEK_HOLE (hole 1) from byte off: the
  * offset found in *resp.  Data and holes are told apart per 64 KiB
  * logical block (a block that exists is data); EOF is a hole.  Errors:

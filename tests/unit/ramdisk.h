@@ -51,6 +51,21 @@ struct ramdisk {
 	 * operations that overlap a flush).
 	 */
 	void (*writev_hook)(struct ramdisk *rd);
+	/*
+	 * rd_dops: direct writes (hammer2_vop_write_direct) in flight, as
+	 * copies; rd_direct_wait lands them (those before the last fence, or
+	 * all), and nothing else does: a read of such a block before that
+	 * sees the old bytes.
+	 */
+	struct rd_direct {
+		uint64_t off;
+		uint8_t *copy;
+		size_t bytes;
+		unsigned token;
+	} * direct;
+	size_t ndirect, maxdirect;
+	unsigned direct_epoch;
+	uint64_t direct_waits; /* waits that landed something */
 };
 
 /* Apply writes recorded by rd_writev; 0 or the first error (EIO). */
@@ -217,16 +232,85 @@ static const struct hammer2_devops rd_ops = {
  * The same disk with readv, readm and an asynchronous writev (the kernel's
  * way).
  */
-static const struct hammer2_devops rd_vops = {
-	.read = rd_read,
-	.write = rd_write,
-	.flush = rd_flush,
-	.time_us = rd_time,
-	.random = rd_random,
-	.readv = rd_readv,
-	.writev = rd_writev,
-	.wait = rd_wait,
-	.readm = rd_readm,
+#define RD_VECTORED_OPS                                             \
+	.read = rd_read, .write = rd_write, .flush = rd_flush,      \
+	.time_us = rd_time, .random = rd_random, .readv = rd_readv, \
+	.writev = rd_writev, .wait = rd_wait, .readm = rd_readm
+static const struct hammer2_devops rd_vops = { RD_VECTORED_OPS };
+
+/* devops direct_begin: the current epoch is the write's token. */
+static inline unsigned rd_direct_begin(void *ctx)
+{
+	return ((struct ramdisk *)ctx)->direct_epoch;
+}
+
+/* devops direct_fence: writes begun from now on are the next epoch's. */
+static inline void rd_direct_fence(void *ctx)
+{
+	((struct ramdisk *)ctx)->direct_epoch ^= 1;
+}
+
+/* devops direct_wait: land the direct writes of older epochs (or all). */
+static inline int rd_direct_wait(void *ctx, int all)
+{
+	struct ramdisk *rd = ctx;
+	size_t i, keep = 0, landed = 0;
+
+	for (i = 0; i < rd->ndirect; i++) {
+		struct rd_direct *d = &rd->direct[i];
+
+		if (!all && d->token == rd->direct_epoch) {
+			rd->direct[keep++] = *d;
+			continue;
+		}
+		memcpy(rd->buf + d->off, d->copy, d->bytes);
+		free(d->copy);
+		landed++;
+	}
+	rd->ndirect = keep;
+	rd->direct_waits += landed > 0;
+	return 0;
+}
+
+/*
+ * The test's side of a direct write: issue bytes at off (a copy is in
+ * flight until rd_direct_wait lands it); token from the core.  0 or EIO
+ * (outside the disk, no memory).
+ */
+static inline int rd_direct_issue(struct ramdisk *rd, const void *buf,
+				  size_t bytes, uint64_t off, unsigned token)
+{
+	struct rd_direct *d;
+
+	if (off > rd->size || bytes > rd->size - off)
+		return EIO;
+	if (rd->ndirect == rd->maxdirect) {
+		size_t n = rd->maxdirect ? rd->maxdirect * 2 : 16;
+		void *p = realloc(rd->direct, n * sizeof(*rd->direct));
+
+		if (p == NULL)
+			return EIO;
+		rd->direct = p;
+		rd->maxdirect = n;
+	}
+	d = &rd->direct[rd->ndirect];
+	d->copy = malloc(bytes);
+	if (d->copy == NULL)
+		return EIO;
+	memcpy(d->copy, buf, bytes);
+	d->off = off;
+	d->bytes = bytes;
+	d->token = token;
+	rd->ndirect++;
+	return 0;
+}
+
+/* rd_vops with direct writes (the kernel's writeback from the page cache). */
+static const struct hammer2_devops rd_dops = {
+	RD_VECTORED_OPS,
+	.direct_begin = rd_direct_begin,
+	.direct_fence = rd_direct_fence,
+	.direct_wait = rd_direct_wait,
 };
 
 /*
@@ -259,6 +343,9 @@ static inline void rd_free(struct ramdisk *rd)
 	if (rd) {
 		munmap(rd->buf, rd->size);
 		free(rd->pending);
+		while (rd->ndirect > 0)
+			free(rd->direct[--rd->ndirect].copy);
+		free(rd->direct);
 		free(rd);
 	}
 }

@@ -25,6 +25,7 @@
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/pagemap.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -139,6 +140,9 @@ void h2_bdev_init(struct h2_bdev *d, struct block_device *bdev)
 	d->bytes = bdev_nr_bytes(bdev);
 	snprintf(d->name, sizeof(d->name), "%pg", bdev);
 	h2_batch_init(&d->async);
+	h2_batch_init(&d->direct[0]);
+	h2_batch_init(&d->direct[1]);
+	d->direct_epoch = 0;
 }
 
 static void h2_bio_end(struct bio *bio)
@@ -353,6 +357,104 @@ static int h2_bdev_writev(void *ctx, const struct hammer2_iov *iov, int cnt,
 	return h2_bdev_rwv(d, &d->async, true, iov, cnt, off);
 }
 
+/* ---- direct writes (see hammer2.h, direct_begin/fence/wait) ---- */
+
+/* devops direct_begin (device lock): count one in the current epoch. */
+static unsigned int h2_direct_begin(void *ctx)
+{
+	struct h2_bdev *d = ctx;
+	unsigned int e = READ_ONCE(d->direct_epoch);
+
+	atomic_inc(&d->direct[e].inflight);
+	return e;
+}
+
+/* devops direct_fence (device lock): later ones are the next epoch's. */
+static void h2_direct_fence(void *ctx)
+{
+	struct h2_bdev *d = ctx;
+
+	WRITE_ONCE(d->direct_epoch, d->direct_epoch ^ 1);
+}
+
+/*
+ * devops direct_wait: the epoch before the last fence (all: both, with
+ * the device lock held so none begins).  Errors (EIO) are collected only
+ * by the flush's wait (all 0), of both epochs: the device is broken then.
+ */
+static int h2_direct_wait(void *ctx, int all)
+{
+	struct h2_bdev *d = ctx;
+	unsigned int old = READ_ONCE(d->direct_epoch) ^ 1;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (all || (unsigned int)i == old)
+			wait_event(d->direct[i].idle,
+				   atomic_read(&d->direct[i].inflight) == 0);
+	if (all)
+		return 0;
+	return (xchg(&d->direct[0].error, 0) | xchg(&d->direct[1].error, 0)) ?
+		       EIO :
+		       0;
+}
+
+/* One direct write done: the folio's writeback, then the epoch's count. */
+static void h2_direct_done(struct h2_bio_batch *b, struct folio *folio, int err)
+{
+	if (err) {
+		folio_set_error(folio);
+		mapping_set_error(folio->mapping, -EIO);
+		WRITE_ONCE(b->error, EIO);
+	}
+	folio_end_writeback(folio);
+	if (atomic_dec_and_test(&b->inflight))
+		wake_up(&b->idle);
+}
+
+static void h2_direct_end_io(struct bio *bio)
+{
+	struct folio *folio = page_folio(bio_first_page_all(bio));
+	int err = 0;
+
+	if (bio->bi_status) {
+		pr_err_ratelimited(
+			"hammer2: %pg: write error %d at sector %llu\n",
+			bio->bi_bdev, blk_status_to_errno(bio->bi_status),
+			(unsigned long long)bio->bi_iter.bi_sector);
+		err = EIO;
+	}
+	h2_direct_done(bio->bi_private, folio, err);
+	bio_put(bio);
+}
+
+/* See hammer2_glue.h. */
+void h2_bdev_direct_write(struct h2_bdev *d, unsigned int token,
+			  struct folio *folio, unsigned int bytes, u64 off)
+{
+	unsigned int lbs = bdev_logical_block_size(d->bdev);
+	struct h2_bio_batch *b = &d->direct[token & 1];
+	struct bio *bio;
+
+	if (READ_ONCE(h2_fail_writes) || ((off | bytes) & (lbs - 1)) ||
+	    off > d->bytes || bytes > d->bytes - off ||
+	    bytes > folio_size(folio)) {
+		h2_direct_done(b, folio, EIO);
+		return;
+	}
+	bio = bio_alloc(d->bdev, 1, REQ_OP_WRITE, GFP_NOIO);
+	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
+	bio->bi_private = b;
+	bio->bi_end_io = h2_direct_end_io;
+	/* one multi-page bvec (6.1 does not export bio_add_folio) */
+	if (bio_add_page(bio, &folio->page, bytes, 0) != bytes) {
+		bio_put(bio);
+		h2_direct_done(b, folio, EIO);
+		return;
+	}
+	submit_bio(bio);
+}
+
 /* devops name: the block device's, e.g. "vdb". */
 static const char *h2_bdev_name(void *ctx)
 {
@@ -414,7 +516,8 @@ static void h2_bdev_random(void *ctx, void *buf, size_t bytes)
  * its size in bytes, bdev_nr_bytes), valid while the core device is open.
  * read/write/readv/readm are synchronous and return 0 or EIO (ENOMEM
  * when a bounce buffer cannot be had); writev is asynchronous until wait;
- * flush waits, then blkdev_issue_flush; time is the real time clock in
+ * flush waits, then blkdev_issue_flush; direct writes are bios from the
+ * page cache (h2_bdev_direct_write); time is the real time clock in
  * microseconds; random is get_random_bytes.
  */
 const struct hammer2_devops h2_bdev_ops = {
@@ -429,4 +532,7 @@ const struct hammer2_devops h2_bdev_ops = {
 	.kick = h2_dev_kick,
 	.name = h2_bdev_name,
 	.readm = h2_bdev_readm,
+	.direct_begin = h2_direct_begin,
+	.direct_fence = h2_direct_fence,
+	.direct_wait = h2_direct_wait,
 };

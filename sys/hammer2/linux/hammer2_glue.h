@@ -38,6 +38,13 @@ struct h2_bdev {
 	u64 bytes;		   /* device size */
 	struct h2_bio_batch async; /* writev bios, collected by wait */
 	char name[32];		   /* for log lines (devops name) */
+	/*
+	 * Direct writes (devops direct_*): the bios of two epochs; the core
+	 * flips direct_epoch (direct_fence) under its device lock and waits
+	 * for the other one (direct_wait).
+	 */
+	struct h2_bio_batch direct[2];
+	unsigned int direct_epoch;
 };
 
 /* Set up the devops context of bdev (size from bdev_nr_bytes). */
@@ -61,6 +68,16 @@ int h2_batch_wait(struct h2_bio_batch *b);
  */
 int h2_bdev_read_pages(struct h2_bdev *d, struct h2_bio_batch *b,
 		       struct page **pages, unsigned int bytes, u64 off);
+/*
+ * The bio of a direct write (hammer2_vop_write_direct gave off and token):
+ * the first bytes of folio (under writeback, unlocked) at device byte
+ * offset off.  Its completion ends the folio's writeback (an error is set
+ * on the folio and its mapping, and the next commit fails with EIO) and
+ * the token's count in flight.  Never fails itself; the module's
+ * fail_writes makes it complete with an error at once.
+ */
+void h2_bdev_direct_write(struct h2_bdev *d, unsigned int token,
+			  struct folio *folio, unsigned int bytes, u64 off);
 
 /*
  * One opened HAMMER2 device, shared by every super block mounting a PFS

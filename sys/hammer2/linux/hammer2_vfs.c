@@ -471,8 +471,12 @@ static int h2_set_super(struct super_block *sb, struct fs_context *fc)
 	}
 	sb->s_bdev = bdev;
 	sb->s_bdi = bdi_get(bdev->bd_disk->bdi);
-	if (bdev_stable_writes(bdev))
-		sb->s_iflags |= SB_I_STABLE_WRITES;
+	/*
+	 * Always: direct writes (h2_wb_direct) write the page cache's folios
+	 * under a check code computed before the bio, so a folio must not
+	 * change while it is under writeback.
+	 */
+	sb->s_iflags |= SB_I_STABLE_WRITES;
 	return 0;
 }
 

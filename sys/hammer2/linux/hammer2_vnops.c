@@ -723,6 +723,16 @@ static u64 h2_resv_take(struct inode *inode, u64 n)
 	return t;
 }
 
+/* Put t bytes taken by h2_resv_take back into the inode's reservation. */
+static void h2_resv_untake(struct inode *inode, u64 t)
+{
+	struct h2_inode_info *hi = H2_I(inode);
+
+	spin_lock(&hi->resv_lock);
+	hi->resv += t;
+	spin_unlock(&hi->resv_lock);
+}
+
 /* Return t bytes taken from the inode's reservation to the core. */
 static void h2_resv_give(struct inode *inode, u64 t)
 {
@@ -1248,6 +1258,60 @@ static void h2_wb_submit(struct h2_wb *wb)
 	r->n = 0;
 }
 
+static bool h2_direct_writes = true;
+module_param_named(direct_writes, h2_direct_writes, bool, 0644);
+MODULE_PARM_DESC(direct_writes,
+		 "writeback writes whole 64 KiB folios straight from the page "
+		 "cache (default on)");
+static atomic_long_t h2_direct_count, h2_direct_refused;
+module_param_cb(direct_blocks_written, &h2_counter_ops, &h2_direct_count, 0444);
+MODULE_PARM_DESC(direct_blocks_written,
+		 "64 KiB blocks written straight from the page cache");
+module_param_cb(direct_blocks_refused, &h2_counter_ops, &h2_direct_refused,
+		0444);
+MODULE_PARM_DESC(direct_blocks_refused,
+		 "whole-block folios the core took through the copy path");
+
+/*
+ * Writeback straight from the page cache (docs/DESIGN.md): a dirty folio
+ * that is one whole 64 KiB block below EOF is placed by the core
+ * (hammer2_vop_write_direct: block allocated, check code over the folio)
+ * and written by a bio from the folio itself; the folio stays under
+ * writeback until the bio completes (SB_I_STABLE_WRITES: writers wait),
+ * and the next commit waits for it.  False: the core refused (compressible
+ * data, zeros, a block modified in the core, ...) or the folio is not
+ * such a block; the caller copies it.  The folio is locked; on true it is
+ * unlocked and under writeback.
+ */
+static bool h2_wb_direct(struct h2_wb *wb, struct folio *folio)
+{
+	struct inode *inode = wb->inode;
+	loff_t pos = folio_pos(folio);
+	u64 dev_off, t;
+	unsigned int token;
+
+	if (!READ_ONCE(h2_direct_writes) ||
+	    folio_size(folio) != HAMMER2_PBUFSIZE ||
+	    (pos & (HAMMER2_PBUFSIZE - 1)) ||
+	    pos + HAMMER2_PBUFSIZE > i_size_read(inode))
+		return false;
+	h2_wb_submit(wb); /* the run before it goes first */
+	t = h2_resv_take(inode, HAMMER2_PBUFSIZE);
+	if (hammer2_vop_write_direct(H2_IP(inode), (u64)pos,
+				     folio_address(folio), t, &dev_off,
+				     &token)) {
+		h2_resv_untake(inode, t);
+		atomic_long_inc(&h2_direct_refused);
+		return false;
+	}
+	folio_start_writeback(folio);
+	folio_unlock(folio);
+	h2_bdev_direct_write(&H2_SB(inode->i_sb)->dev->io, token, folio,
+			     HAMMER2_PBUFSIZE, dev_off);
+	atomic_long_inc(&h2_direct_count);
+	return true;
+}
+
 static int h2_wb_page(struct page *page, struct writeback_control *wbc,
 		      void *data)
 {
@@ -1260,6 +1324,8 @@ static int h2_wb_page(struct page *page, struct writeback_control *wbc,
 		folio_unlock(folio);
 		return 0;
 	}
+	if (h2_wb_direct(wb, folio))
+		return 0;
 	if (r->n > 0) {
 		struct folio *last = r->folios[r->n - 1];
 
