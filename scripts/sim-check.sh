@@ -2,7 +2,8 @@
 # sim-check.sh - the simulator's tests (make check): random generated
 # traces with crash injection, the captured workloads with random cuts,
 # every regression trace in tests/traces/, exhaustive flush cuts of a few
-# small traces, I/O error mode, and determinism.  Two processes at a time.
+# small traces, I/O error mode, direct writes (--direct), and determinism.
+# Two processes at a time.
 #
 #   SIM_SEEDS=N    generated seeds (default 1000)
 #   H2SIM=PATH     the binary (default build/bin/h2sim)
@@ -54,6 +55,20 @@ else ko "every-flush cuts: $(tail -1 "$tmp/ef")"; show "$tmp/ef"; fi
 if "$H2SIM" run --gen-seeds 1-100 --ops 200 --crash random --eio >"$tmp/eio" 2>/dev/null
 then ok "I/O errors: $(tail -1 "$tmp/eio")"
 else ko "I/O errors: $(tail -1 "$tmp/eio")"; show "$tmp/eio"; fi
+
+# 2b. direct writes (whole blocks written from the caller's memory, as the
+# kernel's writeback does): random crashes, every flush cut, I/O errors;
+# each must have taken some blocks that way
+direct() {
+	if "$H2SIM" run --gen-seeds "$1" --ops "$2" --crash "$3" --direct $4 \
+		>"$tmp/dw" 2>/dev/null && grep -q ' [1-9][0-9]* direct writes' "$tmp/dw"
+	then ok "direct writes, --crash $3 $4: $(tail -1 "$tmp/dw")"
+	else ko "direct writes, --crash $3 $4: $(tail -1 "$tmp/dw")"; show "$tmp/dw"; fi
+}
+# (the captured workloads write no whole 64 KiB block: not run this way)
+direct 1-100 200 random ""
+direct 1-10 60 every-flush ""
+direct 1-30 200 random --eio
 
 # 3. the captured workloads: imported, replayed without and with crashes
 found=0

@@ -3,15 +3,18 @@
  *
  *   h2sim gen --seed N [--ops N] [--mix SPEC] [-o OUT]
  *   h2sim run TRACE [--seed N] [--crash none|random|every-flush] [--cut C]
- *             [--eio] [--json] [--image OUT]
+ *             [--eio] [--direct] [--json] [--image OUT]
  *   h2sim run --gen-seeds A-B [--ops N] [--mix SPEC] [--crash ...] [--eio]
- *             [--json]
+ *             [--direct] [--json]
  *   h2sim replay ID [--image OUT]
  *   h2sim shrink ID [-o NAME]
  *   h2sim import-strace FILE[.gz] [-o OUT]
  *
  * --image OUT saves the disk of a single run, after its final unmount, as
  * a sparse image file (hammer2 -f OUT, fsck_hammer2 OUT read it).
+ * --direct writes every whole 64 KiB block of a write through the direct
+ * seam (hammer2_vop_write_direct, the kernel's writeback straight from the
+ * page cache), the block itself through the simulated disk's write cache.
  *
  * Exit: 0 every check passed, 1 a check failed, 2 usage, unreadable
  * trace or unwritable image.
@@ -38,6 +41,7 @@ struct job {
 	enum schedule sched;
 	uint64_t cut;
 	int eio;
+	int direct;	   /* whole 64 KiB blocks through the direct seam */
 	const char *image; /* --image OUT (not part of the id) */
 };
 
@@ -63,8 +67,9 @@ static int sched_parse(const char *s, enum schedule *out)
 
 static void job_id(const struct job *j, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s:%" PRIu64 ":%s%s:%" PRIu64, j->src, j->seed,
-		 sched_name(j->sched), j->eio ? "+eio" : "", j->cut);
+	snprintf(buf, n, "%s:%" PRIu64 ":%s%s%s:%" PRIu64, j->src, j->seed,
+		 sched_name(j->sched), j->eio ? "+eio" : "",
+		 j->direct ? "+direct" : "", j->cut);
 }
 
 static int job_parse(const char *id, struct job *j)
@@ -83,6 +88,11 @@ static int job_parse(const char *id, struct job *j)
 	}
 	snprintf(j->src, sizeof(j->src), "%s", dup);
 	j->seed = strtoull(c[0], NULL, 10);
+	if (strlen(c[1]) > 7 &&
+	    strcmp(c[1] + strlen(c[1]) - 7, "+direct") == 0) {
+		j->direct = 1;
+		c[1][strlen(c[1]) - 7] = 0;
+	}
 	if (strlen(c[1]) > 4 && strcmp(c[1] + strlen(c[1]) - 4, "+eio") == 0) {
 		j->eio = 1;
 		c[1][strlen(c[1]) - 4] = 0;
@@ -126,6 +136,7 @@ static int job_trace(const struct job *j, struct trace *t, char *err,
 
 struct totals {
 	uint64_t runs, ops, crashes, checks, failures, skipped, flushes;
+	uint64_t direct_writes;
 	SHA2_CTX img;
 	uint8_t last[32];
 	double secs;
@@ -140,6 +151,7 @@ static void tot_add(struct totals *T, const struct runstats *st)
 	T->failures += st->failures ? 1 : 0;
 	T->skipped += st->skipped_fd_ops;
 	T->flushes += st->flushes;
+	T->direct_writes += st->direct_writes;
 	SHA256Update(&T->img, st->image_sha256, 32);
 	memcpy(T->last, st->image_sha256, 32);
 }
@@ -186,6 +198,8 @@ static void summary(const char *label, struct totals *T, int json, int timing)
 	       " flushes, %" PRIu64 " skipped fd ops",
 	       label, T->runs, T->ops, T->crashes, T->checks, T->failures,
 	       T->flushes, T->skipped);
+	if (T->direct_writes)
+		printf(", %" PRIu64 " direct writes", T->direct_writes);
 	if (timing)
 		printf(", %.0f ops/s", rate);
 	printf(", image %s\n", h);
@@ -221,6 +235,7 @@ static int run_job(const struct job *j, const struct trace *t, struct totals *T,
 	o.sched = j->sched;
 	o.cut = j->cut;
 	o.eio = j->eio;
+	o.direct = j->direct;
 	o.quiet = quiet;
 	o.trust_results = 1;
 	o.image = j->image;
@@ -263,7 +278,7 @@ static int run_schedules(struct job *j, const struct trace *t, struct totals *T,
 			*failed = 1;
 		return r == 2 ? 2 : 0;
 	}
-	r = count_flushes(t, j->seed, &nf);
+	r = count_flushes(t, j->seed, j->direct, &nf);
 	if (r == 2)
 		return 2;
 	for (uint64_t c = 1; c <= 3 * nf; c++) {
@@ -284,10 +299,10 @@ static void usage(void)
 		"usage: h2sim gen --seed N [--ops N] [--mix SPEC] [-o OUT]\n"
 		"       h2sim run TRACE [--seed N] "
 		"[--crash none|random|every-flush] [--cut C] [--eio] "
-		"[--json]\n"
-		"                 [--image OUT]\n"
+		"[--direct]\n"
+		"                 [--json] [--image OUT]\n"
 		"       h2sim run --gen-seeds A-B [--ops N] [--mix SPEC] "
-		"[--crash ...] [--eio] [--json]\n"
+		"[--crash ...] [--eio] [--direct] [--json]\n"
 		"       h2sim replay ID [--image OUT]\n"
 		"       h2sim shrink ID [-o NAME]\n"
 		"       h2sim import-strace FILE[.gz] [-o OUT]\n"
@@ -363,6 +378,8 @@ static int cmd_run(int argc, char **argv)
 			j.cut = strtoull(argv[++i], NULL, 0);
 		else if (strcmp(argv[i], "--eio") == 0)
 			j.eio = 1;
+		else if (strcmp(argv[i], "--direct") == 0)
+			j.direct = 1;
 		else if (strcmp(argv[i], "--json") == 0)
 			json = 1;
 		else if (strcmp(argv[i], "--gen-seeds") == 0 && i + 1 < argc)
@@ -479,6 +496,7 @@ static void probe(const struct job *j, const struct trace *t, char *kind,
 		o.sched = j->sched;
 		o.cut = j->cut;
 		o.eio = j->eio;
+		o.direct = j->direct;
 		o.quiet = 1;
 		o.trust_results = 1;
 		r = run_trace(t, &o, &st, NULL);
@@ -616,7 +634,7 @@ static int cmd_shrink(int argc, char **argv)
 
 		snprintf(rep, sizeof(rep), " --seed %" PRIu64 " --crash %s%s%s",
 			 j.seed, sched_name(j.sched), j.eio ? " --eio" : "",
-			 "");
+			 j.direct ? " --direct" : "");
 		if (j.cut) {
 			size_t l = strlen(rep);
 

@@ -955,6 +955,44 @@ static uint64_t c_size(hammer2_inode_t *ip)
 	return va.size;
 }
 
+/*
+ * --direct: write len bytes at off as the kernel's writeback would, every
+ * whole 64 KiB block through the direct seam (the block then goes to the
+ * disk at once), the pieces around them and refused blocks through the
+ * copy path.  Bytes written, or -errno when nothing was.
+ */
+static ssize_t c_write_direct(struct run *r, hammer2_inode_t *ip,
+			      const uint8_t *buf, uint64_t len, uint64_t off)
+{
+	const uint64_t B = HAMMER2_PBUFSIZE;
+	uint64_t pos = off, end = off + len;
+
+	while (pos < end) {
+		uint64_t pend = H2_MIN(end, (pos & ~(B - 1)) + B), dev_off;
+		const uint8_t *p = buf + (pos - off);
+		unsigned token;
+		ssize_t n;
+
+		if (pend - pos == B &&
+		    hammer2_vop_write_direct(ip, pos, p, 0, &dev_off, &token) ==
+			    0) {
+			simdisk_direct_write(r->d, p, B, dev_off);
+			r->st->direct_writes++;
+			pos += B;
+			continue;
+		}
+		n = hammer2_vop_write(ip, p, pend - pos, pos);
+		if (n < 0)
+			return pos > off ? (ssize_t)(pos - off) : n;
+		if ((uint64_t)n < pend - pos) { /* short: stop there */
+			pos += (uint64_t)n;
+			break;
+		}
+		pos = pend;
+	}
+	return (ssize_t)(pos - off);
+}
+
 static int64_t c_write(struct run *r, struct rfd *f, uint64_t off, uint64_t len,
 		       int advance)
 {
@@ -969,7 +1007,8 @@ static int64_t c_write(struct run *r, struct rfd *f, uint64_t off, uint64_t len,
 		return 0;
 	buf = xmalloc(len);
 	gen_fill(buf, len, r->t->seed, f->key, off);
-	n = hammer2_vop_write(f->ip, buf, len, off);
+	n = r->o->direct ? c_write_direct(r, f->ip, buf, len, off) :
+			   hammer2_vop_write(f->ip, buf, len, off);
 	free(buf);
 	if (n >= 0 && advance)
 		f->off = off + (uint64_t)n;
@@ -1502,7 +1541,8 @@ int run_trace(const struct trace *t, const struct runopts *o,
 	return r.failed ? 1 : 0;
 }
 
-int count_flushes(const struct trace *t, uint64_t seed, uint64_t *nflushes)
+int count_flushes(const struct trace *t, uint64_t seed, int direct,
+		  uint64_t *nflushes)
 {
 	struct runopts o;
 	struct runstats st;
@@ -1510,6 +1550,7 @@ int count_flushes(const struct trace *t, uint64_t seed, uint64_t *nflushes)
 
 	memset(&o, 0, sizeof(o));
 	o.seed = seed;
+	o.direct = direct;
 	o.sched = SCHED_EVERY_FLUSH;
 	o.quiet = 1;
 	e = run_trace(t, &o, &st, NULL);

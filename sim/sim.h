@@ -359,6 +359,13 @@ int simdisk_save(const struct simdisk *d, const char *path);
 struct simdisk *simdisk_load(const char *path, uint64_t rng_seed);
 /* Counters for reports. */
 uint64_t simdisk_writes(const struct simdisk *d);
+/*
+ * The block of a direct write (hammer2_vop_write_direct gave off): a
+ * write like any other (volatile until a barrier); a failure is reported
+ * by the flush's direct_wait.  0 or EIO.
+ */
+int simdisk_direct_write(struct simdisk *d, const void *buf, size_t bytes,
+			 uint64_t off);
 
 /* ---------------- runs (runner.c) ---------------- */
 
@@ -369,6 +376,7 @@ struct runopts {
 	enum schedule sched;
 	uint64_t cut;	   /* every-flush: cut index (1-based), 0 = none */
 	int eio;	   /* I/O error injection mode */
+	int direct;	   /* whole blocks of writes through the direct seam */
 	int quiet;	   /* no failure messages */
 	int trust_results; /* check the trace's "= RESULT"s */
 	const char *image; /* save the final durable disk here (or NULL) */
@@ -377,6 +385,7 @@ struct runopts {
 struct runstats {
 	uint64_t ops, crashes, checks, failures, skipped_fd_ops;
 	uint64_t flushes, barriers;
+	uint64_t direct_writes; /* blocks the core took directly */
 	uint8_t image_sha256[32];
 	char kind[32];	/* first failure's kind ("" if none) */
 	char msg[512];	/* first failure's message */
@@ -395,7 +404,8 @@ struct runstats {
 int run_trace(const struct trace *t, const struct runopts *o,
 	      struct runstats *st, FILE *out);
 /* Number of flushes of a crash-free run (for every-flush enumeration). */
-int count_flushes(const struct trace *t, uint64_t seed, uint64_t *nflushes);
+int count_flushes(const struct trace *t, uint64_t seed, int direct,
+		  uint64_t *nflushes);
 
 /* ---------------- generator (gen.c) ---------------- */
 

@@ -47,6 +47,7 @@ struct simdisk {
 	int cut_after, tripped;
 	uint32_t eio_r, eio_w;
 	uint64_t now, clk;
+	int direct_err; /* a direct write failed since the last flush wait */
 };
 
 /* ---------------- block map ---------------- */
@@ -272,6 +273,32 @@ static void sd_random(void *ctx, void *buf, size_t bytes)
 		b[i] = (uint8_t)sm64(&d->clk);
 }
 
+/*
+ * Direct writes (h2sim --direct): the runner writes each block at once
+ * (simdisk_direct_write), so nothing is ever in flight; the flush's wait
+ * reports a failed one, as the kernel's does.
+ */
+static unsigned sd_direct_begin(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static void sd_direct_fence(void *ctx)
+{
+	(void)ctx;
+}
+
+static int sd_direct_wait(void *ctx, int all)
+{
+	struct simdisk *d = ctx;
+	int e = all ? 0 : d->direct_err;
+
+	if (!all)
+		d->direct_err = 0;
+	return e;
+}
+
 static const struct hammer2_devops sd_ops = {
 	.read = sd_read,
 	.write = sd_write,
@@ -279,7 +306,21 @@ static const struct hammer2_devops sd_ops = {
 	.time_us = sd_time,
 	.random = sd_random,
 	/* no readv/writev: every block is a write the crash model sees */
+	.direct_begin = sd_direct_begin,
+	.direct_fence = sd_direct_fence,
+	.direct_wait = sd_direct_wait,
 };
+
+/* See sim.h. */
+int simdisk_direct_write(struct simdisk *d, const void *buf, size_t bytes,
+			 uint64_t off)
+{
+	int e = sd_write(d, buf, bytes, off);
+
+	if (e)
+		d->direct_err = EIO;
+	return e;
+}
 
 const struct hammer2_devops *simdisk_ops(void)
 {
