@@ -800,10 +800,20 @@ int hammer2_vop_write_direct(hammer2_inode_t *ip, uint64_t off,
 	int error;
 
 	dev_lock(hmp);
-	/* as hammer2_vop_write_resv: the reservation is the block's room */
+	/*
+	 * As hammer2_vop_write_resv: the reservation is the block's room.
+	 * But never a flush here: the caller may hold direct writes it has
+	 * not issued yet, which a flush would wait for; short of room, the
+	 * copy path (which may flush) takes the block.
+	 */
 	dev_unreserve(hmp, resv);
-	error = dev_check_modify(
-		hmp, resv >= HAMMER2_PBUFSIZE ? 0 : HAMMER2_PBUFSIZE - resv);
+	error = dev_writable(hmp);
+	if (error == 0 && hmp->dirty_bytes + hmp->resv_bytes + H2_META_RESERVE +
+					  (resv >= HAMMER2_PBUFSIZE ?
+						   0 :
+						   HAMMER2_PBUFSIZE - resv) >
+				  hammer2_freemap_free_bytes(hmp))
+		error = HAMMER2_ERROR_EAGAIN;
 	if (error == 0)
 		error = hammer2_file_write_direct(ip, off, data, dev_offp);
 	if (error) {

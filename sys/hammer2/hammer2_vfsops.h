@@ -220,11 +220,13 @@ ssize_t hammer2_vop_write_resv(hammer2_inode_t *ip, uint64_t off, size_t len,
  * *tokenp (hammer2_devops direct_begin); the next commit waits for it.
  * resv: bytes of the caller's delayed-write reservation that become the
  * block's room (as hammer2_vop_write_resv); they stay reserved when it
- * fails.  Errors (positive errno): EAGAIN when the core
- * will not take the block this way (write it through
- * hammer2_vop_write_resv: see hammer2_file_write_direct), ENOSPC, EROFS,
- * EIO, ENOMEM; the caller then uses the copy path, which reports the
- * error if it is real.
+ * fails.  It never flushes: the caller may hold direct writes it has not
+ * issued yet, which a flush would wait for.  Errors (positive errno):
+ * EAGAIN when the core will not take the block this way (write it through
+ * hammer2_vop_write_resv: see hammer2_file_write_direct; also when its
+ * room would take a flush), ENOSPC, EROFS, EIO, ENOMEM; the caller then
+ * issues what it holds and uses the copy path, which reports the error if
+ * it is real.
  */
 int hammer2_vop_write_direct(hammer2_inode_t *ip, uint64_t off,
 			     const void *data, uint64_t resv,

@@ -143,10 +143,28 @@ prof_run() {
 h2info() {
 	local d=/sys/module/hammer2/parameters p out=
 	case "$1" in hammer2*) ;; *) return 0 ;; esac
-	for p in reserve_slow reserve_slow_us pool_buffers; do
+	for p in reserve_slow reserve_slow_us pool_buffers direct_blocks_written \
+		direct_blocks_refused; do
 		[ -r $d/$p ] && out="$out $p=$(cat $d/$p)"
 	done
 	echo "info h2 $1 $2 $round$out"
+}
+
+# h2layout TARGET: (hammer2 targets) the data blocks of /mnt/fio.dat as the
+# last commit has them (hammer2 show on /dev/vdb): how many blocks, and in
+# how many runs of blocks back to back on the media (1: one extent)
+h2layout() {
+	local o prev=-1 n=0 runs=0
+	case "$1" in hammer2*) ;; *) return 0 ;; esac
+	echo 3 >/proc/sys/vm/drop_caches
+	hammer2 -f /dev/vdb show 2>/dev/null | awk '/"fio.dat"/ { f = 1; next }
+		f && $1 ~ /^data\./ { print $2 }' >/tmp/layout
+	while read -r o; do
+		n=$((n + 1))
+		[ $((o & ~63)) -eq $prev ] || runs=$((runs + 1))
+		prev=$(((o & ~63) + (1 << (o & 63))))
+	done </tmp/layout
+	echo "info layout $1 $round blocks=$n runs=$runs"
 }
 
 # fio_t TARGET TEST AMOUNT FIOARGS...: one timed fio job (round $round).
@@ -202,7 +220,7 @@ bench_round() {
 		fi
 		drop
 		want seqwrite && fio_t "$t" seqwrite $((SEQ * 1048576)) --filename=$f --rw=write \
-			--bs=1M --size=${SEQ}M --end_fsync=1
+			--bs=1M --size=${SEQ}M --end_fsync=1 && h2layout "$t"
 		drop
 		want seqread && fio_t "$t" seqread $((SEQ * 1048576)) --filename=$f --rw=read \
 			--bs=1M --size=${SEQ}M

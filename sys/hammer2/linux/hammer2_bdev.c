@@ -414,7 +414,7 @@ static void h2_direct_done(struct h2_bio_batch *b, struct folio *folio, int err)
 
 static void h2_direct_end_io(struct bio *bio)
 {
-	struct folio *folio = page_folio(bio_first_page_all(bio));
+	struct folio_iter fi;
 	int err = 0;
 
 	if (bio->bi_status) {
@@ -424,17 +424,27 @@ static void h2_direct_end_io(struct bio *bio)
 			(unsigned long long)bio->bi_iter.bi_sector);
 		err = EIO;
 	}
-	h2_direct_done(bio->bi_private, folio, err);
+	bio_for_each_folio_all(fi, bio)
+		h2_direct_done(bio->bi_private, fi.folio, err);
 	bio_put(bio);
 }
 
 /* See hammer2_glue.h. */
-void h2_bdev_direct_write(struct h2_bdev *d, unsigned int token,
-			  struct folio *folio, unsigned int bytes, u64 off)
+void h2_bdev_direct_submit(struct h2_direct_bio *db)
+{
+	if (db->bio)
+		submit_bio(db->bio);
+	db->bio = NULL;
+	db->n = 0;
+}
+
+/* See hammer2_glue.h. */
+void h2_bdev_direct_add(struct h2_bdev *d, struct h2_direct_bio *db,
+			unsigned int token, struct folio *folio,
+			unsigned int bytes, u64 off)
 {
 	unsigned int lbs = bdev_logical_block_size(d->bdev);
 	struct h2_bio_batch *b = &d->direct[token & 1];
-	struct bio *bio;
 
 	if (READ_ONCE(h2_fail_writes) || ((off | bytes) & (lbs - 1)) ||
 	    off > d->bytes || bytes > d->bytes - off ||
@@ -442,17 +452,29 @@ void h2_bdev_direct_write(struct h2_bdev *d, unsigned int token,
 		h2_direct_done(b, folio, EIO);
 		return;
 	}
-	bio = bio_alloc(d->bdev, 1, REQ_OP_WRITE, GFP_NOIO);
-	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
-	bio->bi_private = b;
-	bio->bi_end_io = h2_direct_end_io;
-	/* one multi-page bvec (6.1 does not export bio_add_folio) */
-	if (bio_add_page(bio, &folio->page, bytes, 0) != bytes) {
-		bio_put(bio);
+	/* one multi-page bvec each (6.1 does not export bio_add_folio) */
+	if (db->bio && db->token == token && db->end == off &&
+	    db->n < H2_DIRECT_BIO_FOLIOS &&
+	    bio_add_page(db->bio, &folio->page, bytes, 0) == bytes) {
+		db->n++;
+		db->end = off + bytes;
+		return;
+	}
+	h2_bdev_direct_submit(db);
+	db->bio = bio_alloc(d->bdev, H2_DIRECT_BIO_FOLIOS, REQ_OP_WRITE,
+			    GFP_NOIO);
+	db->bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
+	db->bio->bi_private = b;
+	db->bio->bi_end_io = h2_direct_end_io;
+	if (bio_add_page(db->bio, &folio->page, bytes, 0) != bytes) {
+		bio_put(db->bio);
+		db->bio = NULL;
 		h2_direct_done(b, folio, EIO);
 		return;
 	}
-	submit_bio(bio);
+	db->token = token;
+	db->n = 1;
+	db->end = off + bytes;
 }
 
 /* devops name: the block device's, e.g. "vdb". */
@@ -517,7 +539,7 @@ static void h2_bdev_random(void *ctx, void *buf, size_t bytes)
  * read/write/readv/readm are synchronous and return 0 or EIO (ENOMEM
  * when a bounce buffer cannot be had); writev is asynchronous until wait;
  * flush waits, then blkdev_issue_flush; direct writes are bios from the
- * page cache (h2_bdev_direct_write); time is the real time clock in
+ * page cache (h2_bdev_direct_add); time is the real time clock in
  * microseconds; random is get_random_bytes.
  */
 const struct hammer2_devops h2_bdev_ops = {

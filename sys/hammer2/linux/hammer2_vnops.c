@@ -1219,6 +1219,7 @@ static void h2_readahead(struct readahead_control *rac)
 
 struct h2_wb {
 	struct inode *inode;
+	struct h2_direct_bio dbio; /* direct writes gathered (h2_wb_direct) */
 	struct folio *folios[H2_WB_RUN];
 	struct h2_run run;
 	int err;
@@ -1234,6 +1235,8 @@ static void h2_wb_submit(struct h2_wb *wb)
 
 	if (r->n == 0)
 		return;
+	/* the core may flush, which waits for the direct writes gathered */
+	h2_bdev_direct_submit(&wb->dbio);
 	for (i = 0; i < r->n; i++)
 		end += folio_size(r->folios[i]);
 	end = min(end, isize);
@@ -1276,7 +1279,9 @@ MODULE_PARM_DESC(direct_blocks_refused,
  * Writeback straight from the page cache (docs/DESIGN.md): a dirty folio
  * that is one whole 64 KiB block below EOF is placed by the core
  * (hammer2_vop_write_direct: block allocated, check code over the folio)
- * and written by a bio from the folio itself; the folio stays under
+ * and written by a bio from the folio itself (folios back to back on the
+ * media share one, wb->dbio, issued before anything else calls into the
+ * core: a flush there would wait for it); the folio stays under
  * writeback until the bio completes (SB_I_STABLE_WRITES: writers wait),
  * and the next commit waits for it.  False: the core refused (compressible
  * data, zeros, a block modified in the core, ...) or the folio is not
@@ -1302,12 +1307,14 @@ static bool h2_wb_direct(struct h2_wb *wb, struct folio *folio)
 				     &token)) {
 		h2_resv_untake(inode, t);
 		atomic_long_inc(&h2_direct_refused);
+		/* the copy path may flush, which waits for what we gathered */
+		h2_bdev_direct_submit(&wb->dbio);
 		return false;
 	}
 	folio_start_writeback(folio);
 	folio_unlock(folio);
-	h2_bdev_direct_write(&H2_SB(inode->i_sb)->dev->io, token, folio,
-			     HAMMER2_PBUFSIZE, dev_off);
+	h2_bdev_direct_add(&H2_SB(inode->i_sb)->dev->io, &wb->dbio, token,
+			   folio, HAMMER2_PBUFSIZE, dev_off);
 	atomic_long_inc(&h2_direct_count);
 	return true;
 }
@@ -1356,6 +1363,7 @@ static int h2_writepages(struct address_space *mapping,
 	wb->run.folios = wb->folios;
 	err = write_cache_pages(mapping, wbc, h2_wb_page, wb);
 	h2_wb_submit(wb);
+	h2_bdev_direct_submit(&wb->dbio);
 	if (err == 0)
 		err = wb->err;
 	kfree(wb);
