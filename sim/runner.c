@@ -973,9 +973,18 @@ static ssize_t c_write_direct(struct run *r, hammer2_inode_t *ip,
 		unsigned token;
 		ssize_t n;
 
+		/* odd blocks in 4 KiB pieces, as the page cache has them */
+		struct hammer2_iov iov[16];
+		int cnt = (pos / B) & 1 ? 16 : 1;
+
+		for (int k = 0; k < cnt; k++) {
+			iov[k].iov_base =
+				(void *)(uintptr_t)(p + k * (B / cnt));
+			iov[k].iov_len = B / cnt;
+		}
 		if (pend - pos == B &&
-		    hammer2_vop_write_direct(ip, pos, p, 0, &dev_off, &token) ==
-			    0) {
+		    hammer2_vop_write_direct(ip, pos, iov, cnt, 0, &dev_off,
+					     &token) == 0) {
 			simdisk_direct_write(r->d, p, B, dev_off);
 			r->st->direct_writes++;
 			pos += B;

@@ -430,6 +430,20 @@ hammer2_key_t hammer2_dirhash(const unsigned char *name, size_t len);
 /* Compute the check code of methods' check type over bytes into bref. */
 void hammer2_bref_setcheck(hammer2_blockref_t *bref, const void *data,
 			   size_t bytes);
+/*
+ * hammer2_bref_setcheck over the cnt buffers of iov in order (a block in
+ * page cache pages): streamed for XXHASH64, else copied into one buffer
+ * first (ENOMEM: the check code is left zero, which reads as a mismatch).
+ */
+void hammer2_bref_setcheck_iov(hammer2_blockref_t *bref,
+			       const struct hammer2_iov *iov, int cnt);
+/*
+ * The cnt buffers of iov (bytes in all) as one buffer: iov[0].iov_base
+ * itself when cnt is 1, else a copy the caller frees (hammer2_free), or
+ * NULL without memory.
+ */
+uint8_t *hammer2_iov_flatten(const struct hammer2_iov *iov, int cnt,
+			     size_t bytes);
 /* 1 if bref's check code matches data (or check is NONE/DISABLED). */
 int hammer2_bref_testcheck(const hammer2_blockref_t *bref, const void *data,
 			   size_t bytes);
@@ -632,13 +646,15 @@ int hammer2_chain_modify(hammer2_chain_t *chain);
  * direct write; or made by HAMMER2_CREATE_DIRECT)
  * the block a direct write is putting at data_off (offset | radix, from
  * hammer2_freemap_alloc): the bref gets data_off, methods comp NONE with
- * check (the inode's check_algo, HAMMER2_ENC_CHECK), vradix of lbytes
- * and the check code over the lbytes at data; the chain becomes MODIFIED,
+ * check (the inode's check_algo, HAMMER2_ENC_CHECK), vradix of the
+ * block's size and the check code over the cnt buffers of iov (the
+ * block's bytes, in order); the chain becomes MODIFIED,
  * UPDATE and DIRECT and its parents ONFLUSH.  The block it had is freed by
  * the next flush.  Device lock.  No errors.
  */
 void hammer2_chain_set_direct(hammer2_chain_t *chain, hammer2_off_t data_off,
-			      uint8_t check, const void *data, uint32_t lbytes);
+			      uint8_t check, const struct hammer2_iov *iov,
+			      int cnt);
 /* Change the logical size of a DATA chain's buffer (keeps contents). */
 int hammer2_chain_resize(hammer2_chain_t *chain, uint32_t nbytes);
 /*

@@ -670,7 +670,8 @@ int hammer2_chain_modify(hammer2_chain_t *chain)
 
 /* See hammer2.h. */
 void hammer2_chain_set_direct(hammer2_chain_t *chain, hammer2_off_t data_off,
-			      uint8_t check, const void *data, uint32_t lbytes)
+			      uint8_t check, const struct hammer2_iov *iov,
+			      int cnt)
 {
 	hammer2_dev_t *hmp = chain->hmp;
 	hammer2_blockref_t *bref = &chain->bref;
@@ -690,9 +691,10 @@ void hammer2_chain_set_direct(hammer2_chain_t *chain, hammer2_off_t data_off,
 	bref->data_off = data_off;
 	bref->methods = (uint8_t)(HAMMER2_ENC_CHECK(check) |
 				  HAMMER2_ENC_COMP(HAMMER2_COMP_NONE));
-	bref->vradix = (uint8_t)hammer2_bytes_to_radix(lbytes);
+	bref->vradix =
+		(uint8_t)hammer2_bytes_to_radix(hammer2_off_bytes(data_off));
 	bref->modify_tid = hmp->voldata.mirror_tid + 1;
-	hammer2_bref_setcheck(bref, data, lbytes);
+	hammer2_bref_setcheck_iov(bref, iov, cnt);
 	chain->bytes = 0;
 	lru_del(chain);
 	chain->flags |= HAMMER2_CHAIN_MODIFIED | HAMMER2_CHAIN_UPDATE |

@@ -1022,28 +1022,38 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 /*
  * Direct write of the whole logical block at off (a multiple of 64 KiB;
  * the file grows to the block's end if it is shorter: the caller writes
- * only blocks wholly below its own EOF) from the LBLK bytes at data, which the
- * caller writes to *dev_offp (bytes) itself: the block is allocated now
- * and the DATA chain gets its bref (hammer2_chain_set_direct; a clean
- * cached copy is dropped).  Refused (EAGAIN: the caller writes through
- * hammer2_file_write_cb instead) when the block is modified in the core
- * (dirty, PARTIAL, being written), is all zeros (it becomes a hole there), or compresses:
+ * only blocks wholly below its own EOF) from the LBLK bytes of the cnt
+ * buffers of iov, in order, which the caller then writes to *dev_offp
+ * (bytes) itself.  The block is allocated now and the DATA chain gets its
+ * bref (hammer2_chain_set_direct; a clean cached copy is dropped).
+ * Refused (EAGAIN: the caller writes through hammer2_file_write_cb
+ * instead) when the block is modified in the core (dirty, PARTIAL, being
+ * written), is all zeros (it becomes a hole there), or compresses:
  * compression is tried here when the file's heuristic says so
  * (hammer2_comp_choose; the flush then tries it again and keeps it); or
  * when the fence is incomplete (hmp->fence_full).  Errors: EAGAIN,
  * ENOSPC, media errors, ENOMEM.  Device lock.
  */
 int hammer2_file_write_direct(hammer2_inode_t *ip, uint64_t off,
-			      const void *data, uint64_t *dev_offp)
+			      const struct hammer2_iov *iov, int cnt,
+			      uint64_t *dev_offp)
 {
 	hammer2_dev_t *hmp = ip->pmp->hmp;
 	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
 	hammer2_chain_t *chain;
 	hammer2_off_t noff;
-	int error, algo;
+	uint8_t *flat = NULL;
+	uint64_t total = 0;
+	int error, algo, i, zero = 1;
 
+	for (i = 0; i < cnt; i++) {
+		total += iov[i].iov_len;
+		if (zero && !hammer2_is_zero(iov[i].iov_base, iov[i].iov_len))
+			zero = 0;
+	}
 	if (ipd->meta.type != HAMMER2_OBJTYPE_REGFILE || (off & LMASK) ||
-	    off > H2_MAX_FILE_SIZE - LBLK || hmp->fence_full)
+	    off > H2_MAX_FILE_SIZE - LBLK || hmp->fence_full || cnt < 1 ||
+	    total != LBLK || zero)
 		return HAMMER2_ERROR_EAGAIN;
 	error = file_undirect(ip); /* embedded data moves out first */
 	if (error)
@@ -1060,24 +1070,24 @@ int hammer2_file_write_direct(hammer2_inode_t *ip, uint64_t off,
 		hammer2_chain_drop(chain);
 		return HAMMER2_ERROR_EAGAIN;
 	}
-	if (hammer2_is_zero(data, LBLK))
-		error = HAMMER2_ERROR_EAGAIN;
-	algo = error ? HAMMER2_COMP_NONE :
-		       hammer2_comp_choose(ip->chain, ipd->meta.comp_algo);
+	algo = hammer2_comp_choose(ip->chain, ipd->meta.comp_algo);
 	if (algo != HAMMER2_COMP_NONE) {
 		uint8_t *cbuf = hammer2_alloc_raw(LBLK);
 		uint32_t c;
 
-		if (cbuf == NULL) {
+		flat = hammer2_iov_flatten(iov, cnt, LBLK);
+		if (cbuf == NULL || flat == NULL) {
 			error = HAMMER2_ERROR_EAGAIN;
 		} else {
-			c = hammer2_compress_block(ipd->meta.comp_algo, data,
+			c = hammer2_compress_block(ipd->meta.comp_algo, flat,
 						   LBLK, cbuf);
-			hammer2_free(cbuf);
 			hammer2_comp_note(hmp, ip->chain, c != 0);
 			if (c)
 				error = HAMMER2_ERROR_EAGAIN;
 		}
+		hammer2_free(cbuf);
+		if (flat == iov[0].iov_base)
+			flat = NULL; /* the caller's */
 	}
 	if (error == 0)
 		error = hammer2_freemap_alloc(hmp, HAMMER2_BREF_TYPE_DATA,
@@ -1091,13 +1101,25 @@ int hammer2_file_write_direct(hammer2_inode_t *ip, uint64_t off,
 			hammer2_freemap_free_deferred(hmp, noff);
 	}
 	if (error) {
+		hammer2_free(flat);
 		if (chain)
 			hammer2_chain_drop(chain);
 		return error;
 	}
-	hammer2_chain_set_direct(
-		chain, noff, (uint8_t)HAMMER2_DEC_ALGO(ipd->meta.check_algo),
-		data, LBLK);
+	if (flat) {
+		struct hammer2_iov one = { flat, LBLK };
+
+		hammer2_chain_set_direct(
+			chain, noff,
+			(uint8_t)HAMMER2_DEC_ALGO(ipd->meta.check_algo), &one,
+			1);
+		hammer2_free(flat);
+	} else {
+		hammer2_chain_set_direct(
+			chain, noff,
+			(uint8_t)HAMMER2_DEC_ALGO(ipd->meta.check_algo), iov,
+			cnt);
+	}
 	chain->comp_algo = ipd->meta.comp_algo;
 	hammer2_chain_drop(chain);
 	if (!hmp->vfs_file_times || ipd->meta.size < off + LBLK) {

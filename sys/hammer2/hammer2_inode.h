@@ -51,7 +51,8 @@ ssize_t hammer2_file_write_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			      hammer2_copy_fn fn, void *arg);
 /* hammer2_vop_write_direct's part under the device lock (inode.c). */
 int hammer2_file_write_direct(hammer2_inode_t *ip, uint64_t off,
-			      const void *data, uint64_t *dev_offp);
+			      const struct hammer2_iov *iov, int cnt,
+			      uint64_t *dev_offp);
 ssize_t hammer2_file_read_cb(hammer2_inode_t *ip, uint64_t off, size_t len,
 			     hammer2_copy_fn fn, void *arg);
 /* hammer2_vop_read_map without the device lock (caller holds it). */

@@ -209,6 +209,66 @@ int hammer2_bref_testcheck(const hammer2_blockref_t *bref, const void *data,
 }
 
 /* See hammer2.h. */
+uint8_t *hammer2_iov_flatten(const struct hammer2_iov *iov, int cnt,
+			     size_t bytes)
+{
+	uint8_t *flat;
+	size_t pos = 0;
+	int i;
+
+	if (cnt == 1)
+		return iov[0].iov_base;
+	flat = hammer2_alloc_raw(bytes);
+	if (flat == NULL)
+		return NULL;
+	for (i = 0; i < cnt && pos < bytes; i++) {
+		size_t n = H2_MIN(iov[i].iov_len, bytes - pos);
+
+		h2_memcpy(flat + pos, iov[i].iov_base, n);
+		pos += n;
+	}
+	return flat;
+}
+
+/* See hammer2.h. */
+void hammer2_bref_setcheck_iov(hammer2_blockref_t *bref,
+			       const struct hammer2_iov *iov, int cnt)
+{
+	hammer2_xxh64_stream_t xs;
+	size_t bytes = 0;
+	uint8_t *flat;
+	int i;
+
+	for (i = 0; i < cnt; i++)
+		bytes += iov[i].iov_len;
+	if (cnt == 1) {
+		hammer2_bref_setcheck(bref, iov[0].iov_base, bytes);
+		return;
+	}
+	switch (HAMMER2_DEC_CHECK(bref->methods)) {
+	case HAMMER2_CHECK_NONE:
+	case HAMMER2_CHECK_DISABLED:
+		return;
+	case HAMMER2_CHECK_XXHASH64:
+		hammer2_xxh64_begin(&xs, HAMMER2_XXH64_SEED);
+		for (i = 0; i < cnt; i++)
+			hammer2_xxh64_update(&xs, iov[i].iov_base,
+					     iov[i].iov_len);
+		h2_memset(&bref->check, 0, sizeof(bref->check));
+		bref->check.xxhash64.value = hammer2_xxh64_end(&xs);
+		return;
+	default:
+		flat = hammer2_iov_flatten(iov, cnt, bytes);
+		if (flat == NULL) {
+			h2_memset(&bref->check, 0, sizeof(bref->check));
+			return;
+		}
+		hammer2_bref_setcheck(bref, flat, bytes);
+		hammer2_free(flat);
+	}
+}
+
+/* See hammer2.h. */
 bool hammer2_check_stream_begin(hammer2_check_stream_t *cs,
 				const hammer2_blockref_t *bref)
 {

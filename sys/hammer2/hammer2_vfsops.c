@@ -793,8 +793,9 @@ ssize_t hammer2_vop_write_resv(hammer2_inode_t *ip, uint64_t off, size_t len,
 }
 
 int hammer2_vop_write_direct(hammer2_inode_t *ip, uint64_t off,
-			     const void *data, uint64_t resv,
-			     uint64_t *dev_offp, unsigned *tokenp)
+			     const struct hammer2_iov *iov, int cnt,
+			     uint64_t resv, uint64_t *dev_offp,
+			     unsigned *tokenp)
 {
 	hammer2_dev_t *hmp = ip->pmp->hmp;
 	int error;
@@ -815,7 +816,7 @@ int hammer2_vop_write_direct(hammer2_inode_t *ip, uint64_t off,
 				  hammer2_freemap_free_bytes(hmp))
 		error = HAMMER2_ERROR_EAGAIN;
 	if (error == 0)
-		error = hammer2_file_write_direct(ip, off, data, dev_offp);
+		error = hammer2_file_write_direct(ip, off, iov, cnt, dev_offp);
 	if (error) {
 		/* the caller's copy-path write gets the reservation */
 		hmp->resv_bytes += resv;

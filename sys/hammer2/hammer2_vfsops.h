@@ -215,8 +215,9 @@ ssize_t hammer2_vop_write_resv(hammer2_inode_t *ip, uint64_t off, size_t len,
  * a copy into the core (docs/DESIGN.md, writeback straight from the page
  * cache).  On success (0) the block is allocated at *dev_offp (device
  * byte offset) and the file references it in memory; the caller must
- * write the HAMMER2_PBUFSIZE bytes at data there, unchanged until that
- * write completes, and with direct devops tell its completion of token
+ * write the block's HAMMER2_PBUFSIZE bytes, the cnt buffers of iov in
+ * order (one buffer, or the page cache's pages), there, unchanged until
+ * that write completes, and with direct devops tell its completion of token
  * *tokenp (hammer2_devops direct_begin); the next commit waits for it.
  * resv: bytes of the caller's delayed-write reservation that become the
  * block's room (as hammer2_vop_write_resv); they stay reserved when it
@@ -229,8 +230,9 @@ ssize_t hammer2_vop_write_resv(hammer2_inode_t *ip, uint64_t off, size_t len,
  * it is real.
  */
 int hammer2_vop_write_direct(hammer2_inode_t *ip, uint64_t off,
-			     const void *data, uint64_t resv,
-			     uint64_t *dev_offp, unsigned *tokenp);
+			     const struct hammer2_iov *iov, int cnt,
+			     uint64_t resv, uint64_t *dev_offp,
+			     unsigned *tokenp);
 /*
  * lseek(2) SEEK_DATA (hole 0) or SEEK_HOLE (hole 1) from byte off: the
  * offset found in *resp.  Data and holes are told apart per 64 KiB

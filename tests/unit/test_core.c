@@ -1985,7 +1985,9 @@ static int direct_put(struct ramdisk *rd, hammer2_inode_t *ip, uint64_t lbase,
 {
 	uint64_t off = 0;
 	unsigned token = 0;
-	int error = hammer2_vop_write_direct(ip, lbase, buf, 0, &off, &token);
+	struct hammer2_iov iov = { (void *)(uintptr_t)buf, HAMMER2_PBUFSIZE };
+	int error =
+		hammer2_vop_write_direct(ip, lbase, &iov, 1, 0, &off, &token);
 
 	if (error == 0)
 		CU_ASSERT_EQUAL(rd_direct_issue(rd, buf, HAMMER2_PBUFSIZE, off,

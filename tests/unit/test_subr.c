@@ -169,6 +169,43 @@ static void test_sha256_and_sha192(void)
 	CU_ASSERT(!hammer2_bref_testcheck(&bref, "abc", 3));
 }
 
+/*
+ * A check code over a block handed in pieces (direct writes from page
+ * cache pages) equals the one over the block in one buffer, for every
+ * check type (streamed for xxhash64, through a copy for the others).
+ */
+static void test_setcheck_iov(void)
+{
+	static const int checks[] = { HAMMER2_CHECK_NONE, HAMMER2_CHECK_ISCSI32,
+				      HAMMER2_CHECK_XXHASH64,
+				      HAMMER2_CHECK_SHA192 };
+	static uint8_t data[65536];
+	struct hammer2_iov iov[16];
+	hammer2_blockref_t a, b;
+	size_t i, k, pos = 0;
+
+	fill_random(data, sizeof(data), 9);
+	/* uneven pieces: 1 KiB, 3 KiB, 4 KiB, ... summing to 64 KiB */
+	for (k = 0; k < 16; k++) {
+		size_t n = k == 0 ? 1024 : k == 1 ? 3072 : 4096;
+
+		iov[k].iov_base = data + pos;
+		iov[k].iov_len = n;
+		pos += n;
+	}
+	iov[15].iov_len += sizeof(data) - pos;
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		memset(&a, 0, sizeof(a));
+		a.methods = HAMMER2_ENC_CHECK(checks[i]);
+		b = a;
+		hammer2_bref_setcheck(&a, data, sizeof(data));
+		hammer2_bref_setcheck_iov(&b, iov, 16);
+		CU_ASSERT(memcmp(&a.check, &b.check, sizeof(a.check)) == 0);
+		CU_ASSERT(hammer2_bref_testcheck(&b, data, sizeof(data)));
+	}
+	CU_ASSERT_PTR_EQUAL(hammer2_iov_flatten(iov, 1, 1024), data);
+}
+
 static void test_bref_check_types(void)
 {
 	uint8_t data[4096];
@@ -624,6 +661,7 @@ static const h2test_t tests[] = {
 	H2TEST(test_xxh64_seed),
 	H2TEST(test_sha256_and_sha192),
 	H2TEST(test_bref_check_types),
+	H2TEST(test_setcheck_iov),
 	H2TEST(test_dirhash),
 	H2TEST(test_compress_roundtrip),
 	H2TEST(test_decompress_short_and_none),

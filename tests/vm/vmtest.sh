@@ -218,9 +218,10 @@ append_test() {
 # 8 MiB of random data written in 1 MiB writes goes out from whole-block
 # folios without a copy into the core (direct_blocks_written counts
 # them), and reads back right after sync and drop_caches; then a 1 MiB
-# rewrite over blocks written that way and a 4 KiB write into one (the
-# core completes it from the directly written block), the same after a
-# remount.
+# rewrite over blocks written that way (single pages in the page cache,
+# 16 to a block: written straight from them too) and a 4 KiB write into
+# one (the core completes it from the directly written block), the same
+# after a remount.
 wdirect_test() {
 	local P=/sys/module/hammer2/parameters f=/mnt/wdirect.dat o=/tmp/wdirect.orig
 	local w0 w t
@@ -233,11 +234,19 @@ wdirect_test() {
 	folio_same $f $o "the direct writes" || return 1
 	dd if=/dev/urandom of=/tmp/wdirect.patch bs=1M count=1 2>/dev/null ||
 		return 1
+	# not an append: page by page in the page cache, 16 to a block (the
+	# read above left readahead's large folios, which the copy path takes
+	# when one spans more than a block: dropped first)
+	echo 3 >/proc/sys/vm/drop_caches
+	w0=$(cat $P/direct_blocks_written)
 	for t in $o $f; do
 		dd if=/tmp/wdirect.patch of=$t bs=1M seek=3 conv=notrunc \
 			2>/dev/null || return 1
 	done
 	folio_same $f $o "a 1 MiB rewrite" || return 1
+	w=$(($(cat $P/direct_blocks_written) - w0))
+	[ $w -ge 16 ] || { echo "only $w of the rewrite's 16 blocks went straight from its pages ($(cat $P/direct_blocks_refused) refused in all)"; return 1; }
+	echo "the 1 MiB rewrite: $w of 16 blocks straight from its pages"
 	for t in $o $f; do
 		dd if=/tmp/wdirect.patch of=$t bs=4096 count=1 seek=50 \
 			conv=notrunc 2>/dev/null || return 1

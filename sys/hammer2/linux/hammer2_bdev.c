@@ -430,12 +430,19 @@ static void h2_direct_end_io(struct bio *bio)
 }
 
 /* See hammer2_glue.h. */
+void h2_bdev_direct_count(struct h2_bdev *d, unsigned int token, int n)
+{
+	if (n > 0)
+		atomic_add(n, &d->direct[token & 1].inflight);
+}
+
+/* See hammer2_glue.h. */
 void h2_bdev_direct_submit(struct h2_direct_bio *db)
 {
 	if (db->bio)
 		submit_bio(db->bio);
 	db->bio = NULL;
-	db->n = 0;
+	db->bytes = 0;
 }
 
 /* See hammer2_glue.h. */
@@ -454,15 +461,14 @@ void h2_bdev_direct_add(struct h2_bdev *d, struct h2_direct_bio *db,
 	}
 	/* one multi-page bvec each (6.1 does not export bio_add_folio) */
 	if (db->bio && db->token == token && db->end == off &&
-	    db->n < H2_DIRECT_BIO_FOLIOS &&
+	    db->bytes + bytes <= H2_DIRECT_BIO_BYTES &&
 	    bio_add_page(db->bio, &folio->page, bytes, 0) == bytes) {
-		db->n++;
+		db->bytes += bytes;
 		db->end = off + bytes;
 		return;
 	}
 	h2_bdev_direct_submit(db);
-	db->bio = bio_alloc(d->bdev, H2_DIRECT_BIO_FOLIOS, REQ_OP_WRITE,
-			    GFP_NOIO);
+	db->bio = bio_alloc(d->bdev, BIO_MAX_VECS, REQ_OP_WRITE, GFP_NOIO);
 	db->bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
 	db->bio->bi_private = b;
 	db->bio->bi_end_io = h2_direct_end_io;
@@ -473,7 +479,7 @@ void h2_bdev_direct_add(struct h2_bdev *d, struct h2_direct_bio *db,
 		return;
 	}
 	db->token = token;
-	db->n = 1;
+	db->bytes = bytes;
 	db->end = off + bytes;
 }
 

@@ -70,14 +70,14 @@ int h2_bdev_read_pages(struct h2_bdev *d, struct h2_bio_batch *b,
 		       struct page **pages, unsigned int bytes, u64 off);
 /*
  * Direct writes gathered into one bio: folios back to back on the media,
- * of one token, at most H2_DIRECT_BIO_FOLIOS of them.
+ * of one token, at most H2_DIRECT_BIO_BYTES of them.
  */
-#define H2_DIRECT_BIO_FOLIOS 16
+#define H2_DIRECT_BIO_BYTES (1024 * 1024)
 struct h2_direct_bio {
 	struct bio *bio; /* NULL: none gathered */
 	unsigned int token;
-	unsigned int n; /* folios in bio */
-	u64 end;	/* device byte offset after the last one */
+	unsigned int bytes; /* in bio */
+	u64 end;	    /* device byte offset after the last one */
 };
 /*
  * A direct write (hammer2_vop_write_direct gave off and token): the first
@@ -91,6 +91,8 @@ struct h2_direct_bio {
 void h2_bdev_direct_add(struct h2_bdev *d, struct h2_direct_bio *db,
 			unsigned int token, struct folio *folio,
 			unsigned int bytes, u64 off);
+/* n more folios of direct write token complete on their own (each bio). */
+void h2_bdev_direct_count(struct h2_bdev *d, unsigned int token, int n);
 /* Submit what db has gathered (nothing: no-op). */
 void h2_bdev_direct_submit(struct h2_direct_bio *db);
 

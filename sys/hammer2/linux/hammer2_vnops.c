@@ -1264,7 +1264,7 @@ static void h2_wb_submit(struct h2_wb *wb)
 static bool h2_direct_writes = true;
 module_param_named(direct_writes, h2_direct_writes, bool, 0644);
 MODULE_PARM_DESC(direct_writes,
-		 "writeback writes whole 64 KiB folios straight from the page "
+		 "writeback writes whole 64 KiB blocks straight from the page "
 		 "cache (default on)");
 static atomic_long_t h2_direct_count, h2_direct_refused;
 module_param_cb(direct_blocks_written, &h2_counter_ops, &h2_direct_count, 0444);
@@ -1273,50 +1273,85 @@ MODULE_PARM_DESC(direct_blocks_written,
 module_param_cb(direct_blocks_refused, &h2_counter_ops, &h2_direct_refused,
 		0444);
 MODULE_PARM_DESC(direct_blocks_refused,
-		 "whole-block folios the core took through the copy path");
+		 "whole dirty blocks the core took through the copy path");
 
 /*
- * Writeback straight from the page cache (docs/DESIGN.md): a dirty folio
- * that is one whole 64 KiB block below EOF is placed by the core
- * (hammer2_vop_write_direct: block allocated, check code over the folio)
- * and written by a bio from the folio itself (folios back to back on the
- * media share one, wb->dbio, issued before anything else calls into the
- * core: a flush there would wait for it); the folio stays under
- * writeback until the bio completes (SB_I_STABLE_WRITES: writers wait),
- * and the next commit waits for it.  False: the core refused (compressible
- * data, zeros, a block modified in the core, ...) or the folio is not
- * such a block; the caller copies it.  The folio is locked; on true it is
- * unlocked and under writeback.
+ * Writeback straight from the page cache (docs/DESIGN.md): when the dirty
+ * folios gathered in the run end with one whole 64 KiB block below EOF
+ * (one 64 KiB append folio, or 16 pages, or anything between that tiles
+ * it), the core places the block (hammer2_vop_write_direct: block
+ * allocated, check code over the folios) and a bio writes it from the
+ * folios themselves (folios back to back on the media share one,
+ * wb->dbio, issued before anything else calls into the core: a flush
+ * there would wait for it).  The folios stay under writeback until the
+ * bio completes (SB_I_STABLE_WRITES: writers wait), and the next commit
+ * waits for it.  The run's folios before the block are copied into the
+ * core first.  If the core refuses (compressible data, zeros, a block
+ * modified in the core, ...), the block's folios stay in the run and are
+ * copied with it.  Folios locked in the run; the block's are unlocked
+ * and under writeback once taken.
  */
-static bool h2_wb_direct(struct h2_wb *wb, struct folio *folio)
+static void h2_wb_block(struct h2_wb *wb)
 {
 	struct inode *inode = wb->inode;
-	loff_t pos = folio_pos(folio);
+	struct h2_bdev *d = &H2_SB(inode->i_sb)->dev->io;
+	struct h2_run *r = &wb->run;
+	struct folio *last = r->folios[r->n - 1];
+	loff_t end = folio_pos(last) + folio_size(last);
+	loff_t start = end - HAMMER2_PBUFSIZE;
+	struct hammer2_iov iov[HAMMER2_PBUFSIZE / PAGE_SIZE];
+	int first = r->n - 1, cnt, k;
 	u64 dev_off, t;
 	unsigned int token;
 
-	if (!READ_ONCE(h2_direct_writes) ||
-	    folio_size(folio) != HAMMER2_PBUFSIZE ||
-	    (pos & (HAMMER2_PBUFSIZE - 1)) ||
-	    pos + HAMMER2_PBUFSIZE > i_size_read(inode))
-		return false;
-	h2_wb_submit(wb); /* the run before it goes first */
+	if (IS_ENABLED(CONFIG_HIGHMEM) || !READ_ONCE(h2_direct_writes) ||
+	    (end & (HAMMER2_PBUFSIZE - 1)) || start < r->pos ||
+	    end > i_size_read(inode))
+		return;
+	while (first > 0 && folio_pos(r->folios[first]) > start)
+		first--;
+	if (folio_pos(r->folios[first]) != start)
+		return; /* a large folio reaches into the block from before */
+	if (first > 0) {
+		/* the run before the block goes first, through the core */
+		int n = r->n;
+
+		r->n = first;
+		h2_wb_submit(wb);
+		memmove(r->folios, r->folios + first,
+			sizeof(*r->folios) * (size_t)(n - first));
+		r->n = n - first;
+		r->pos = start;
+		r->cur = 0;
+		r->cur_rel = 0;
+	}
+	cnt = r->n;
+	for (k = 0; k < cnt; k++) {
+		iov[k].iov_base = folio_address(r->folios[k]);
+		iov[k].iov_len = folio_size(r->folios[k]);
+	}
 	t = h2_resv_take(inode, HAMMER2_PBUFSIZE);
-	if (hammer2_vop_write_direct(H2_IP(inode), (u64)pos,
-				     folio_address(folio), t, &dev_off,
-				     &token)) {
+	if (hammer2_vop_write_direct(H2_IP(inode), (u64)start, iov, cnt, t,
+				     &dev_off, &token)) {
 		h2_resv_untake(inode, t);
 		atomic_long_inc(&h2_direct_refused);
 		/* the copy path may flush, which waits for what we gathered */
 		h2_bdev_direct_submit(&wb->dbio);
-		return false;
+		return;
 	}
-	folio_start_writeback(folio);
-	folio_unlock(folio);
-	h2_bdev_direct_add(&H2_SB(inode->i_sb)->dev->io, &wb->dbio, token,
-			   folio, HAMMER2_PBUFSIZE, dev_off);
+	/* the core counted the block once; each folio completes on its own */
+	h2_bdev_direct_count(d, token, cnt - 1);
+	for (k = 0; k < cnt; k++) {
+		struct folio *folio = r->folios[k];
+
+		folio_start_writeback(folio);
+		folio_unlock(folio);
+		h2_bdev_direct_add(d, &wb->dbio, token, folio,
+				   (unsigned int)folio_size(folio),
+				   dev_off + (u64)(folio_pos(folio) - start));
+	}
+	r->n = 0;
 	atomic_long_inc(&h2_direct_count);
-	return true;
 }
 
 static int h2_wb_page(struct page *page, struct writeback_control *wbc,
@@ -1331,8 +1366,6 @@ static int h2_wb_page(struct page *page, struct writeback_control *wbc,
 		folio_unlock(folio);
 		return 0;
 	}
-	if (h2_wb_direct(wb, folio))
-		return 0;
 	if (r->n > 0) {
 		struct folio *last = r->folios[r->n - 1];
 
@@ -1348,6 +1381,7 @@ static int h2_wb_page(struct page *page, struct writeback_control *wbc,
 		r->cur_rel = 0;
 	}
 	r->folios[r->n++] = folio;
+	h2_wb_block(wb);
 	return 0;
 }
 
