@@ -70,7 +70,8 @@ int h2_bdev_read_pages(struct h2_bdev *d, struct h2_bio_batch *b,
 		       struct page **pages, unsigned int bytes, u64 off);
 /*
  * Direct writes gathered into one bio: folios back to back on the media,
- * of one token, at most H2_DIRECT_BIO_BYTES of them.
+ * of one token, at most H2_DIRECT_BIO_BYTES of them.  Never held while
+ * the thread may sleep (h2_wb_block issues it before it returns).
  */
 #define H2_DIRECT_BIO_BYTES (1024 * 1024)
 struct h2_direct_bio {

@@ -32,6 +32,7 @@
  */
 #include "linux/hammer2_glue.h"
 
+#include <linux/blkdev.h>
 #include <linux/cred.h>
 #include <linux/falloc.h>
 #include <linux/highmem.h>
@@ -1235,8 +1236,6 @@ static void h2_wb_submit(struct h2_wb *wb)
 
 	if (r->n == 0)
 		return;
-	/* the core may flush, which waits for the direct writes gathered */
-	h2_bdev_direct_submit(&wb->dbio);
 	for (i = 0; i < r->n; i++)
 		end += folio_size(r->folios[i]);
 	end = min(end, isize);
@@ -1281,9 +1280,8 @@ MODULE_PARM_DESC(direct_blocks_refused,
  * (one 64 KiB append folio, or 16 pages, or anything between that tiles
  * it), the core places the block (hammer2_vop_write_direct: block
  * allocated, check code over the folios) and a bio writes it from the
- * folios themselves (folios back to back on the media share one,
- * wb->dbio, issued before anything else calls into the core: a flush
- * there would wait for it).  The folios stay under writeback until the
+ * folios themselves (wb->dbio, issued before h2_wb_block returns).  The
+ * folios stay under writeback until the
  * bio completes (SB_I_STABLE_WRITES: writers wait), and the next commit
  * waits for it.  The run's folios before the block are copied into the
  * core first.  If the core refuses (compressible data, zeros, a block
@@ -1335,8 +1333,6 @@ static void h2_wb_block(struct h2_wb *wb)
 				     &dev_off, &token)) {
 		h2_resv_untake(inode, t);
 		atomic_long_inc(&h2_direct_refused);
-		/* the copy path may flush, which waits for what we gathered */
-		h2_bdev_direct_submit(&wb->dbio);
 		return;
 	}
 	/* the core counted the block once; each folio completes on its own */
@@ -1350,6 +1346,14 @@ static void h2_wb_block(struct h2_wb *wb)
 				   (unsigned int)folio_size(folio),
 				   dev_off + (u64)(folio_pos(folio) - start));
 	}
+	/*
+	 * Issued at once: a bio held while this thread sleeps (on a folio
+	 * lock, on the device lock) could be what the sleep waits for (a
+	 * flush, or a reader of a DIRECT block, waits for every direct write
+	 * begun).  Blocks back to back merge in writepages' plug, which the
+	 * block layer flushes whenever this thread sleeps.
+	 */
+	h2_bdev_direct_submit(&wb->dbio);
 	r->n = 0;
 	atomic_long_inc(&h2_direct_count);
 }
@@ -1389,15 +1393,18 @@ static int h2_writepages(struct address_space *mapping,
 			 struct writeback_control *wbc)
 {
 	struct h2_wb *wb = kzalloc(sizeof(*wb), GFP_NOFS);
+	struct blk_plug plug;
 	int err;
 
 	if (wb == NULL)
 		return generic_writepages(mapping, wbc); /* page by page */
 	wb->inode = mapping->host;
 	wb->run.folios = wb->folios;
+	/* direct writes' bios of blocks back to back merge here */
+	blk_start_plug(&plug);
 	err = write_cache_pages(mapping, wbc, h2_wb_page, wb);
 	h2_wb_submit(wb);
-	h2_bdev_direct_submit(&wb->dbio);
+	blk_finish_plug(&plug);
 	if (err == 0)
 		err = wb->err;
 	kfree(wb);
