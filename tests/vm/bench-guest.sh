@@ -167,14 +167,24 @@ h2layout() {
 	echo "info layout $1 $round blocks=$n runs=$runs"
 }
 
+# cpubusy: CPU ticks (USER_HZ) all CPUs spent busy since boot (/proc/stat:
+# everything but idle and iowait); a step's difference is the CPU it cost
+# the whole guest (the filesystem, its writeback and fio), which the wall
+# time under TCG shows only through the host's contention.
+cpubusy() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
 # fio_t TARGET TEST AMOUNT FIOARGS...: one timed fio job (round $round).
 fio_t() {
-	local t=$1 test=$2 amount=$3 t0 o="$R/$1-$2-$round"
+	local t=$1 test=$2 amount=$3 t0 c0 o="$R/$1-$2-$round"
 	shift 3
+	c0=$(cpubusy)
 	t0=$(up)
 	if prof "$t" "$test" fio --name="$test" --ioengine=psync --output-format=json \
 		--output="$o.json" "$@" >"$o.out" 2>&1; then
 		echo "BENCH $t $test $(elapsed "$t0") $amount bytes $round"
+		echo "info cpu $t $test $round busy_ticks=$(($(cpubusy) - c0))"
 		h2info "$t" "$test"
 	else
 		echo "FAIL bench $t $test: $(tail -n 3 "$o.out" | tr '\n' ' ')"

@@ -1260,11 +1260,16 @@ static void h2_wb_submit(struct h2_wb *wb)
 	r->n = 0;
 }
 
-static bool h2_direct_writes = true;
+/*
+ * Off by default: under TCG it cost more CPU than the copy it saves
+ * (xxhash64 streamed over single pages) and wrote 4-6% slower in three
+ * A/B runs (BENCHMARKS.md, 2026-12-03 night).
+ */
+static bool h2_direct_writes;
 module_param_named(direct_writes, h2_direct_writes, bool, 0644);
 MODULE_PARM_DESC(direct_writes,
 		 "writeback writes whole 64 KiB blocks straight from the page "
-		 "cache (default on)");
+		 "cache (default off)");
 static atomic_long_t h2_direct_count, h2_direct_refused;
 module_param_cb(direct_blocks_written, &h2_counter_ops, &h2_direct_count, 0444);
 MODULE_PARM_DESC(direct_blocks_written,
