@@ -472,9 +472,11 @@ static int h2_set_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_bdev = bdev;
 	sb->s_bdi = bdi_get(bdev->bd_disk->bdi);
 	/*
-	 * Always: direct writes (h2_wb_direct) write the page cache's folios
-	 * under a check code computed before the bio, so a folio must not
-	 * change while it is under writeback.
+	 * Always (direct_writes can be turned on at any time): direct writes
+	 * (h2_wb_block) write the page cache's folios under a check code
+	 * computed before the bio, so a folio must not change while it is
+	 * under writeback.  The copy path ends writeback at once, so it
+	 * makes no writer wait.
 	 */
 	sb->s_iflags |= SB_I_STABLE_WRITES;
 	return 0;

@@ -1220,7 +1220,7 @@ static void h2_readahead(struct readahead_control *rac)
 
 struct h2_wb {
 	struct inode *inode;
-	struct h2_direct_bio dbio; /* direct writes gathered (h2_wb_direct) */
+	struct h2_direct_bio dbio; /* a direct write's bio (h2_wb_block) */
 	struct folio *folios[H2_WB_RUN];
 	struct h2_run run;
 	int err;
