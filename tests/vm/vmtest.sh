@@ -184,8 +184,8 @@ folio_test() {
 	rm -f $f $o /tmp/folio.patch && sync
 }
 
-# 5d. (hammer2) writes past EOF make whole-block folios
-# (append_large_folios counts them): unaligned appends (1000 and 25 bytes
+# 5d. (hammer2) writes past EOF, and writes into a hole below it, make
+# whole-block folios (append_large_folios counts them): unaligned appends (1000 and 25 bytes
 # per write(2)), a write that leaves a hole before it, a write into the
 # hole and one into the truncated tail: the page cache and the media equal
 # a tmpfs copy written the same way (the hole and the part of a new folio
@@ -211,6 +211,18 @@ append_test() {
 	echo "appends made $a whole-block folios"
 	[ "$(stat -c %s $f)" = 1103000 ] || { echo "size $(stat -c %s $f)"; return 1; }
 	folio_same $f $o "the appends" || return 1
+	# a hole below EOF (the file extended first, as fio lays files out)
+	# gets whole-block folios too: 256 KiB written into a 1 MiB hole
+	a0=$(cat $P/append_large_folios)
+	for t in $o $f; do
+		rm -f $t && dd if=/dev/null of=$t bs=1 seek=1048576 2>/dev/null &&
+			dd if=/tmp/append.src of=$t bs=4096 seek=32 count=64 \
+				conv=notrunc 2>/dev/null || return 1
+	done
+	a=$(($(cat $P/append_large_folios) - a0))
+	[ $a -ge 4 ] || { echo "writes into a hole made $a whole-block folios (< 4)"; return 1; }
+	echo "writes into a hole made $a whole-block folios"
+	folio_same $f $o "the writes into a hole" || return 1
 	rm -f $f $o /tmp/append.src && sync
 }
 

@@ -1451,22 +1451,40 @@ static int h2_writepage(struct page *page, struct writeback_control *wbc)
 static atomic_long_t h2_append_large;
 module_param_cb(append_large_folios, &h2_counter_ops, &h2_append_large, 0444);
 MODULE_PARM_DESC(append_large_folios,
-		 "folios of a whole 64 KiB block made by writes past EOF");
+		 "folios of a whole 64 KiB block made by writes past EOF or "
+		 "into holes");
 static bool h2_append_folios = true;
 module_param_named(append_folios, h2_append_folios, bool, 0644);
 MODULE_PARM_DESC(append_folios,
-		 "writes past EOF make whole-block folios (default on)");
+		 "writes past EOF or into holes make whole-block folios "
+		 "(default on)");
 
 /*
- * A write past EOF (an append) into a block that has no page cached: the
- * whole 64 KiB block becomes one folio, zeroed (nothing past EOF is on
- * the media or may be read back but zeros) and uptodate, so the block's
- * other 15 pages are found in the cache by the writes that follow, and
- * the block is allocated, charged, put on the LRU, dirtied and written
- * back once instead of 16 times.  Returns the locked page for index
- * inside it, or NULL (not wholly past EOF, a page of the block is cached
- * already, or no memory for it): the caller then takes a page of its own.
- * i_rwsem held (write_begin).
+ * Does the core hold nothing for the 64 KiB block at byte offset off (a
+ * hole, or past its EOF)?  Its pages in the page cache are not asked
+ * about: the caller's filemap_add_folio fails if any is cached.
+ */
+static bool h2_block_is_hole(struct inode *inode, loff_t off)
+{
+	hammer2_rmap_t m;
+	int n = hammer2_vop_read_map(H2_IP(inode), (u64)off, HAMMER2_PBUFSIZE,
+				     &m, 1);
+
+	return n == 0 || (n == 1 && m.kind == HAMMER2_RMAP_ZERO);
+}
+
+/*
+ * A write into a 64 KiB block that has no page cached and holds no data:
+ * wholly past EOF (an append), or a hole below it (a file extended by
+ * ftruncate or fallocate, as fio lays its files out; the core is asked,
+ * h2_block_is_hole).  The whole block becomes one folio, zeroed (such a
+ * block reads as zeros) and uptodate, so the block's other 15 pages are
+ * found in the cache by the writes that follow, and the block is
+ * allocated, charged, put on the LRU, dirtied and written back once
+ * instead of 16 times.  Returns the locked page for index inside it, or
+ * NULL (the block holds data, a page of it is cached already, or no
+ * memory for it): the caller then takes a page of its own.  i_rwsem held
+ * (write_begin), so no write creates the block meanwhile.
  */
 static struct page *h2_append_folio(struct address_space *mapping,
 				    pgoff_t index)
@@ -1477,8 +1495,13 @@ static struct page *h2_append_folio(struct address_space *mapping,
 	gfp_t gfp;
 
 	if (order == 0 || !READ_ONCE(h2_append_folios) ||
-	    !mapping_large_folio_support(mapping) ||
-	    ((loff_t)start << PAGE_SHIFT) < i_size_read(mapping->host))
+	    !mapping_large_folio_support(mapping))
+		return NULL;
+	if (((loff_t)start << PAGE_SHIFT) < i_size_read(mapping->host) &&
+	    (filemap_range_has_page(mapping, (loff_t)start << PAGE_SHIFT,
+				    ((loff_t)start << PAGE_SHIFT) +
+					    HAMMER2_PBUFSIZE - 1) ||
+	     !h2_block_is_hole(mapping->host, (loff_t)start << PAGE_SHIFT)))
 		return NULL;
 	/* __GFP_ZERO: cleared once, also where init_on_alloc clears too */
 	gfp = mapping_gfp_mask(mapping) | __GFP_WRITE | __GFP_ZERO |
