@@ -227,7 +227,7 @@ append_test() {
 }
 
 # 5e. (hammer2) writeback straight from the page cache (docs/DESIGN.md;
-# the module parameter direct_writes, off by default, is on for this):
+# direct_writes is on by default, direct_tiles is turned on for this):
 # 8 MiB of random data written in 1 MiB writes goes out from whole-block
 # folios without a copy into the core (direct_blocks_written counts
 # them), and reads back right after sync and drop_caches; then a 1 MiB
@@ -238,7 +238,7 @@ append_test() {
 wdirect_test() {
 	local P=/sys/module/hammer2/parameters f=/mnt/wdirect.dat o=/tmp/wdirect.orig
 	local w0 w t
-	echo 1 >$P/direct_writes || return 1 # off by default
+	echo 1 >$P/direct_tiles || return 1 # off by default
 	w0=$(cat $P/direct_blocks_written) || return 1
 	dd if=/dev/urandom of=$o bs=1M count=8 2>/dev/null &&
 		dd if=$o of=$f bs=1M 2>/dev/null && sync || return 1
@@ -270,7 +270,7 @@ wdirect_test() {
 	[ "$(sha256sum <$f)" = "$(sha256sum <$o)" ] ||
 		{ echo "differs after a remount"; return 1; }
 	rm -f $f $o /tmp/wdirect.patch && sync
-	echo 0 >$P/direct_writes
+	echo 0 >$P/direct_tiles
 }
 
 end() {

@@ -1261,15 +1261,23 @@ static void h2_wb_submit(struct h2_wb *wb)
 }
 
 /*
- * Off by default: under TCG it cost more CPU than the copy it saves
- * (xxhash64 streamed over single pages) and wrote 4-6% slower in three
- * A/B runs (BENCHMARKS.md, 2026-12-03 night).
+ * On by default for blocks that are one folio (a write past EOF or into a
+ * hole makes one, h2_append_folio): under TCG those cost less CPU and
+ * time than the copy path and xfs.  Blocks tiled by smaller folios (16
+ * pages of a rewrite) cost more than the copy (xxhash64 over scattered
+ * pages), so they take the copy path unless direct_tiles is set.
+ * BENCHMARKS.md, 2026-12-03 night.
  */
-static bool h2_direct_writes;
+static bool h2_direct_writes = true;
 module_param_named(direct_writes, h2_direct_writes, bool, 0644);
 MODULE_PARM_DESC(direct_writes,
-		 "writeback writes whole 64 KiB blocks straight from the page "
-		 "cache (default off)");
+		 "writeback writes whole 64 KiB folios straight from the page "
+		 "cache (default on)");
+static bool h2_direct_tiles;
+module_param_named(direct_tiles, h2_direct_tiles, bool, 0644);
+MODULE_PARM_DESC(direct_tiles,
+		 "direct writes also of blocks made of smaller folios "
+		 "(default off)");
 static atomic_long_t h2_direct_count, h2_direct_refused;
 module_param_cb(direct_blocks_written, &h2_counter_ops, &h2_direct_count, 0444);
 MODULE_PARM_DESC(direct_blocks_written,
@@ -1315,6 +1323,8 @@ static void h2_wb_block(struct h2_wb *wb)
 		first--;
 	if (folio_pos(r->folios[first]) != start)
 		return; /* a large folio reaches into the block from before */
+	if (first < r->n - 1 && !READ_ONCE(h2_direct_tiles))
+		return; /* several folios: the copy path (see above) */
 	if (first > 0) {
 		/* the run before the block goes first, through the core */
 		int n = r->n;
