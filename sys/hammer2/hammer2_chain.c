@@ -391,11 +391,6 @@ static int chain_set_data(hammer2_chain_t *chain, uint8_t *data, uint32_t bytes)
 }
 
 /*
- * Load the chain's logical data from media.  Chains created in memory
- * (INITIAL) and the pseudo-chains are always loaded.  Errors: EIO, CHECK,
- * BADBREF, ENOMEM.
- */
-/*
  * A DIRECT chain's block may still be in flight (the direct write's
  * caller issues it after the device lock is released): wait for every
  * direct write begun so far.  With the device lock held no new one can
@@ -410,6 +405,11 @@ static void chain_direct_wait(hammer2_chain_t *chain)
 		hmp->ops->direct_wait(hmp->ctx, 1);
 }
 
+/*
+ * Load the chain's logical data from media.  Chains created in memory
+ * (INITIAL) and the pseudo-chains are always loaded.  Errors: EIO, CHECK,
+ * BADBREF, ENOMEM.
+ */
 int hammer2_chain_load(hammer2_chain_t *chain)
 {
 	uint8_t *data;

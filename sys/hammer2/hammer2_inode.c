@@ -1042,6 +1042,7 @@ int hammer2_file_write_direct(hammer2_inode_t *ip, uint64_t off,
 	hammer2_inode_data_t *ipd = hammer2_ipdata(ip);
 	hammer2_chain_t *chain;
 	hammer2_off_t noff;
+	struct hammer2_iov one;
 	uint8_t *flat = NULL;
 	uint64_t total = 0;
 	int error, algo, i, zero = 1;
@@ -1106,20 +1107,13 @@ int hammer2_file_write_direct(hammer2_inode_t *ip, uint64_t off,
 			hammer2_chain_drop(chain);
 		return error;
 	}
-	if (flat) {
-		struct hammer2_iov one = { flat, LBLK };
-
-		hammer2_chain_set_direct(
-			chain, noff,
-			(uint8_t)HAMMER2_DEC_ALGO(ipd->meta.check_algo), &one,
-			1);
-		hammer2_free(flat);
-	} else {
-		hammer2_chain_set_direct(
-			chain, noff,
-			(uint8_t)HAMMER2_DEC_ALGO(ipd->meta.check_algo), iov,
-			cnt);
-	}
+	/* a copy made for the compression try serves the check code too */
+	one.iov_base = flat;
+	one.iov_len = LBLK;
+	hammer2_chain_set_direct(
+		chain, noff, (uint8_t)HAMMER2_DEC_ALGO(ipd->meta.check_algo),
+		flat ? &one : iov, flat ? 1 : cnt);
+	hammer2_free(flat);
 	chain->comp_algo = ipd->meta.comp_algo;
 	hammer2_chain_drop(chain);
 	if (!hmp->vfs_file_times || ipd->meta.size < off + LBLK) {

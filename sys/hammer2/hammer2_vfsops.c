@@ -33,6 +33,16 @@ static int dev_writable(hammer2_dev_t *hmp)
 	return 0;
 }
 
+/* Past a quarter of the dirty limit, ask for a background flush once. */
+static void dev_maybe_kick(hammer2_dev_t *hmp)
+{
+	if (hmp->ops->kick && !hmp->kicked &&
+	    hmp->dirty_bytes > hmp->dirty_limit / 4) {
+		hmp->kicked = 1;
+		hmp->ops->kick(hmp->ctx);
+	}
+}
+
 /*
  * Commit when the frontend has buffered too much, or when what the next
  * flush may allocate eats into the reserve (operations that free space,
@@ -48,12 +58,18 @@ static int dev_maybe_flush(hammer2_dev_t *hmp)
 	    hmp->dirty_bytes + H2_META_RESERVE / 2 >
 		    hammer2_freemap_free_bytes(hmp))
 		return hammer2_flush(hmp);
-	if (hmp->ops->kick && !hmp->kicked &&
-	    hmp->dirty_bytes > hmp->dirty_limit / 4) {
-		hmp->kicked = 1;
-		hmp->ops->kick(hmp->ctx);
-	}
+	dev_maybe_kick(hmp);
 	return 0;
+}
+
+/*
+ * Is there room for a modification of about 'bytes' without a flush: what
+ * is buffered plus this plus the metadata reserve is free?
+ */
+static int dev_has_room(hammer2_dev_t *hmp, uint64_t bytes)
+{
+	return hmp->dirty_bytes + hmp->resv_bytes + bytes + H2_META_RESERVE <=
+	       hammer2_freemap_free_bytes(hmp);
 }
 
 /*
@@ -63,11 +79,9 @@ static int dev_maybe_flush(hammer2_dev_t *hmp)
  */
 static int dev_reserve(hammer2_dev_t *hmp, uint64_t bytes)
 {
-	uint64_t need =
-		hmp->dirty_bytes + hmp->resv_bytes + bytes + H2_META_RESERVE;
 	int error;
 
-	if (need <= hammer2_freemap_free_bytes(hmp))
+	if (dev_has_room(hmp, bytes))
 		return 0;
 	error = hammer2_flush(hmp);
 	if (error)
@@ -809,11 +823,9 @@ int hammer2_vop_write_direct(hammer2_inode_t *ip, uint64_t off,
 	 */
 	dev_unreserve(hmp, resv);
 	error = dev_writable(hmp);
-	if (error == 0 && hmp->dirty_bytes + hmp->resv_bytes + H2_META_RESERVE +
-					  (resv >= HAMMER2_PBUFSIZE ?
-						   0 :
-						   HAMMER2_PBUFSIZE - resv) >
-				  hammer2_freemap_free_bytes(hmp))
+	if (error == 0 && !dev_has_room(hmp, resv >= HAMMER2_PBUFSIZE ?
+						     0 :
+						     HAMMER2_PBUFSIZE - resv))
 		error = HAMMER2_ERROR_EAGAIN;
 	if (error == 0)
 		error = hammer2_file_write_direct(ip, off, iov, cnt, dev_offp);
@@ -824,11 +836,7 @@ int hammer2_vop_write_direct(hammer2_inode_t *ip, uint64_t off,
 	}
 	/* no flush from here on: it would wait for this very write */
 	*tokenp = hmp->ops->direct_begin ? hmp->ops->direct_begin(hmp->ctx) : 0;
-	if (hmp->ops->kick && !hmp->kicked &&
-	    hmp->dirty_bytes > hmp->dirty_limit / 4) {
-		hmp->kicked = 1;
-		hmp->ops->kick(hmp->ctx);
-	}
+	dev_maybe_kick(hmp);
 	dev_unlock(hmp, 0);
 	return 0;
 }

@@ -430,57 +430,43 @@ static void h2_direct_end_io(struct bio *bio)
 }
 
 /* See hammer2_glue.h. */
-void h2_bdev_direct_count(struct h2_bdev *d, unsigned int token, int n)
-{
-	if (n > 0)
-		atomic_add(n, &d->direct[token & 1].inflight);
-}
-
-/* See hammer2_glue.h. */
-void h2_bdev_direct_submit(struct h2_direct_bio *db)
-{
-	if (db->bio)
-		submit_bio(db->bio);
-	db->bio = NULL;
-	db->bytes = 0;
-}
-
-/* See hammer2_glue.h. */
-void h2_bdev_direct_add(struct h2_bdev *d, struct h2_direct_bio *db,
-			unsigned int token, struct folio *folio,
-			unsigned int bytes, u64 off)
+void h2_bdev_direct_write(struct h2_bdev *d, unsigned int token,
+			  struct folio **folios, int n, u64 off)
 {
 	unsigned int lbs = bdev_logical_block_size(d->bdev);
 	struct h2_bio_batch *b = &d->direct[token & 1];
+	struct bio *bio = NULL;
+	u64 bytes = 0;
+	int k;
 
-	if (READ_ONCE(h2_fail_writes) || ((off | bytes) & (lbs - 1)) ||
-	    off > d->bytes || bytes > d->bytes - off ||
-	    bytes > folio_size(folio)) {
-		h2_direct_done(b, folio, EIO);
-		return;
+	/* the core counted the block once; each folio completes on its own */
+	if (n > 1)
+		atomic_add(n - 1, &b->inflight);
+	for (k = 0; k < n; k++)
+		bytes += folio_size(folios[k]);
+	if (!READ_ONCE(h2_fail_writes) && !((off | bytes) & (lbs - 1)) &&
+	    off <= d->bytes && bytes <= d->bytes - off) {
+		bio = bio_alloc(d->bdev, (unsigned short)n, REQ_OP_WRITE,
+				GFP_NOIO);
+		bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
+		bio->bi_private = b;
+		bio->bi_end_io = h2_direct_end_io;
 	}
 	/* one multi-page bvec each (6.1 does not export bio_add_folio) */
-	if (db->bio && db->token == token && db->end == off &&
-	    db->bytes + bytes <= H2_DIRECT_BIO_BYTES &&
-	    bio_add_page(db->bio, &folio->page, bytes, 0) == bytes) {
-		db->bytes += bytes;
-		db->end = off + bytes;
+	for (k = 0; bio && k < n; k++) {
+		unsigned int len = (unsigned int)folio_size(folios[k]);
+
+		if (bio_add_page(bio, &folios[k]->page, len, 0) != len) {
+			bio_put(bio);
+			bio = NULL;
+		}
+	}
+	if (bio) {
+		submit_bio(bio);
 		return;
 	}
-	h2_bdev_direct_submit(db);
-	db->bio = bio_alloc(d->bdev, BIO_MAX_VECS, REQ_OP_WRITE, GFP_NOIO);
-	db->bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
-	db->bio->bi_private = b;
-	db->bio->bi_end_io = h2_direct_end_io;
-	if (bio_add_page(db->bio, &folio->page, bytes, 0) != bytes) {
-		bio_put(db->bio);
-		db->bio = NULL;
-		h2_direct_done(b, folio, EIO);
-		return;
-	}
-	db->token = token;
-	db->bytes = bytes;
-	db->end = off + bytes;
+	for (k = 0; k < n; k++)
+		h2_direct_done(b, folios[k], EIO);
 }
 
 /* devops name: the block device's, e.g. "vdb". */
@@ -545,7 +531,7 @@ static void h2_bdev_random(void *ctx, void *buf, size_t bytes)
  * read/write/readv/readm are synchronous and return 0 or EIO (ENOMEM
  * when a bounce buffer cannot be had); writev is asynchronous until wait;
  * flush waits, then blkdev_issue_flush; direct writes are bios from the
- * page cache (h2_bdev_direct_add); time is the real time clock in
+ * page cache (h2_bdev_direct_write); time is the real time clock in
  * microseconds; random is get_random_bytes.
  */
 const struct hammer2_devops h2_bdev_ops = {

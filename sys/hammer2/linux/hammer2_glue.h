@@ -69,33 +69,16 @@ int h2_batch_wait(struct h2_bio_batch *b);
 int h2_bdev_read_pages(struct h2_bdev *d, struct h2_bio_batch *b,
 		       struct page **pages, unsigned int bytes, u64 off);
 /*
- * Direct writes gathered into one bio: folios back to back on the media,
- * of one token, at most H2_DIRECT_BIO_BYTES of them.  Never held while
- * the thread may sleep (h2_wb_block issues it before it returns).
+ * The bio of a direct write (hammer2_vop_write_direct gave off and token,
+ * counting the block once in flight): the n folios of the block (under
+ * writeback, unlocked, back to back in the file) at device byte offset
+ * off, issued at once.  The completion ends each folio's writeback (an
+ * error is set on the folio and its mapping, and the next commit fails
+ * with EIO) and its count in flight.  Never fails itself; the module's
+ * fail_writes makes it complete with an error at once.
  */
-#define H2_DIRECT_BIO_BYTES (1024 * 1024)
-struct h2_direct_bio {
-	struct bio *bio; /* NULL: none gathered */
-	unsigned int token;
-	unsigned int bytes; /* in bio */
-	u64 end;	    /* device byte offset after the last one */
-};
-/*
- * A direct write (hammer2_vop_write_direct gave off and token): the first
- * bytes of folio (under writeback, unlocked) at device byte offset off,
- * added to db's bio when it continues it, else db's bio is submitted and
- * a new one begun.  The completion ends each folio's writeback (an error
- * is set on the folio and its mapping, and the next commit fails with
- * EIO) and the token's count in flight.  Never fails itself; the
- * module's fail_writes makes it complete with an error at once.
- */
-void h2_bdev_direct_add(struct h2_bdev *d, struct h2_direct_bio *db,
-			unsigned int token, struct folio *folio,
-			unsigned int bytes, u64 off);
-/* n more folios of direct write token complete on their own (each bio). */
-void h2_bdev_direct_count(struct h2_bdev *d, unsigned int token, int n);
-/* Submit what db has gathered (nothing: no-op). */
-void h2_bdev_direct_submit(struct h2_direct_bio *db);
+void h2_bdev_direct_write(struct h2_bdev *d, unsigned int token,
+			  struct folio **folios, int n, u64 off);
 
 /*
  * One opened HAMMER2 device, shared by every super block mounting a PFS

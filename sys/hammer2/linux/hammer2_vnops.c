@@ -1220,7 +1220,6 @@ static void h2_readahead(struct readahead_control *rac)
 
 struct h2_wb {
 	struct inode *inode;
-	struct h2_direct_bio dbio; /* a direct write's bio (h2_wb_block) */
 	struct folio *folios[H2_WB_RUN];
 	struct h2_run run;
 	int err;
@@ -1292,11 +1291,10 @@ MODULE_PARM_DESC(direct_blocks_refused,
  * folios gathered in the run end with one whole 64 KiB block below EOF
  * (one 64 KiB append folio, or 16 pages, or anything between that tiles
  * it), the core places the block (hammer2_vop_write_direct: block
- * allocated, check code over the folios) and a bio writes it from the
- * folios themselves (wb->dbio, issued before h2_wb_block returns).  The
- * folios stay under writeback until the
- * bio completes (SB_I_STABLE_WRITES: writers wait), and the next commit
- * waits for it.  The run's folios before the block are copied into the
+ * allocated, check code over the folios) and one bio writes it from
+ * the folios themselves, issued before h2_wb_block returns.  The folios
+ * stay under writeback until the bio completes (SB_I_STABLE_WRITES:
+ * writers wait), and the next commit waits for it.  The run's folios before the block are copied into the
  * core first.  If the core refuses (compressible data, zeros, a block
  * modified in the core, ...), the block's folios stay in the run and are
  * copied with it.  Folios locked in the run; the block's are unlocked
@@ -1350,16 +1348,9 @@ static void h2_wb_block(struct h2_wb *wb)
 		atomic_long_inc(&h2_direct_refused);
 		return;
 	}
-	/* the core counted the block once; each folio completes on its own */
-	h2_bdev_direct_count(d, token, cnt - 1);
 	for (k = 0; k < cnt; k++) {
-		struct folio *folio = r->folios[k];
-
-		folio_start_writeback(folio);
-		folio_unlock(folio);
-		h2_bdev_direct_add(d, &wb->dbio, token, folio,
-				   (unsigned int)folio_size(folio),
-				   dev_off + (u64)(folio_pos(folio) - start));
+		folio_start_writeback(r->folios[k]);
+		folio_unlock(r->folios[k]);
 	}
 	/*
 	 * Issued at once: a bio held while this thread sleeps (on a folio
@@ -1368,7 +1359,7 @@ static void h2_wb_block(struct h2_wb *wb)
 	 * begun).  Blocks back to back merge in writepages' plug, which the
 	 * block layer flushes whenever this thread sleeps.
 	 */
-	h2_bdev_direct_submit(&wb->dbio);
+	h2_bdev_direct_write(d, token, r->folios, cnt, dev_off);
 	r->n = 0;
 	atomic_long_inc(&h2_direct_count);
 }
