@@ -1021,6 +1021,7 @@ static int h2_run_plan(struct inode *inode, struct h2_run *r,
 {
 	struct h2_bdev *d = &H2_SB(inode->i_sb)->dev->io;
 	struct h2_bio_batch batch;
+	struct blk_plug plug;
 	bool media[H2_RMAP_MAX];
 	int n, i, err = 0, nmedia = 0;
 
@@ -1029,11 +1030,13 @@ static int h2_run_plan(struct inode *inode, struct h2_run *r,
 	if (n <= 0)
 		return n;
 	h2_batch_init(&batch);
+	blk_start_plug(&plug); /* blocks back to back merge into one request */
 	for (i = 0; i < n; i++) {
 		media[i] = map[i].kind == HAMMER2_RMAP_MEDIA &&
 			   h2_direct_submit(d, &batch, r, &map[i]);
 		nmedia += media[i];
 	}
+	blk_finish_plug(&plug);
 	if (nmedia && h2_batch_wait(&batch)) {
 		/* which bio failed is not known: the core reads them all */
 		for (i = 0; i < n; i++)
